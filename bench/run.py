@@ -1,0 +1,167 @@
+"""imgctl's speed figures, side by side with plain podman, measured in one run.
+
+    .venv/bin/python bench/run.py [--runs 3] [--skip-slow] [--workdir DIR]
+
+It makes a 300 MB, 20,000-file context (a node_modules/ tree plus a small src/), starts a podman
+service with storage of its own, and times whole processes (wall clock, median of --runs):
+
+  1. `.containerignore` with `**/node_modules`, Containerfile copies src/ only:
+     `podman build`  vs  `imgctl build`  vs  podman-py `images.build(path=)`
+  2. no ignore file, `COPY . /app`: the same three
+  3. `imgctl --help` and `imgctl list`
+
+Each build uses --no-cache so every run does the same work. podman-py's numbers are slow by tens of
+seconds; `--skip-slow` leaves them out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+FILES = 20_000
+TOTAL_BYTES = 300 * 1000 * 1000
+
+
+def make_tree(root: Path) -> None:
+    marker = root / ".complete"
+    if marker.exists():
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    rng = random.Random(42)
+    per_file = TOTAL_BYTES // FILES
+    block = rng.randbytes(per_file * 2)
+    modules = root / "node_modules"
+    for i in range(FILES - 50):
+        directory = modules / f"pkg{i // 100:03d}" / ("lib" if i % 2 else "dist")
+        directory.mkdir(parents=True, exist_ok=True)
+        offset = rng.randrange(per_file)
+        (directory / f"f{i}.js").write_bytes(block[offset : offset + per_file])
+    src = root / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    for i in range(50):
+        (src / f"m{i}.py").write_text(f"print({i})\n" * 20)
+    marker.write_text("")
+
+
+def engine_env(directory: Path) -> dict[str, str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "containers.conf").write_text(
+        '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n'
+    )
+    driver = os.environ.get("BENCH_STORAGE_DRIVER", "overlay")
+    (directory / "storage.conf").write_text(
+        f'[storage]\ndriver = "{driver}"\ngraphroot = "{directory / "storage"}"\nrunroot = "{directory / "run"}"\n'
+    )
+    env = dict(os.environ)
+    env.update(CONTAINERS_CONF=str(directory / "containers.conf"), CONTAINERS_STORAGE_CONF=str(directory / "storage.conf"))
+    env.pop("CONTAINER_HOST", None)
+    return env
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def median(command: list[str], env: dict[str, str], runs: int, cwd: Path | None = None) -> float:
+    return statistics.median(timed(command, env, cwd) for _ in range(runs))
+
+
+PODMAN_PY = """
+import sys, podman
+client = podman.PodmanClient(base_url=sys.argv[1])
+client.images.build(path=sys.argv[2], dockerfile="Containerfile", tag="localhost/bench/podmanpy:latest", nocache=True)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-slow", action="store_true", help="leave out podman-py's images.build(path=)")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "imgctl-bench")
+    args = parser.parse_args()
+
+    work: Path = args.workdir
+    tree = work / "tree"
+    print(f"making the 300 MB / 20,000-file tree in {tree} ...", flush=True)
+    make_tree(tree)
+    env = engine_env(work / "engine")
+    sock = work / "podman.sock"
+    service = subprocess.Popen(
+        ["podman", "system", "service", "--time=0", f"unix://{sock}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while not sock.exists():
+            time.sleep(0.02)
+        env["CONTAINER_HOST"] = f"unix://{sock}"
+        rows = run_all(tree, work, env, args)
+    finally:
+        service.terminate()
+        service.wait(timeout=20)
+
+    print()
+    width = max(len(row[0]) for row in rows)
+    print(f"{'case':<{width}}  {'podman':>9}  {'imgctl':>9}  {'podman-py':>9}  imgctl - podman")
+    for name, podman_s, imgctl_s, podmanpy_s in rows:
+        def cell(value: float | None) -> str:
+            return f"{value:8.2f}s" if value is not None else f"{'-':>9}"
+
+        delta = f"{imgctl_s - podman_s:+.2f}s ({imgctl_s / podman_s:.1f}x)" if podman_s else ""
+        print(f"{name:<{width}}  {cell(podman_s)}  {cell(imgctl_s)}  {cell(podmanpy_s)}  {delta}")
+
+
+def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+    project = work / "project"
+    (project / "profiles").mkdir(parents=True, exist_ok=True)
+    (project / "profiles" / "bench.toml").write_text(
+        f'image = "localhost/bench/imgctl"\ncontext = "{tree}"\ncontainerfile = "{tree}/Containerfile"\n'
+    )
+    imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
+    rows: list[tuple[str, float | None, float, float | None]] = []
+    cases = [
+        ("COPY src/, ignore **/node_modules", "FROM scratch\nCOPY src/ /app/src/\n", "**/node_modules\n"),
+        ("COPY . /app, no ignore file", "FROM scratch\nCOPY . /app\n", None),
+    ]
+    for name, containerfile, ignore in cases:
+        (tree / "Containerfile").write_text(containerfile)
+        ignore_path = tree / ".containerignore"
+        if ignore is None:
+            ignore_path.unlink(missing_ok=True)
+        else:
+            ignore_path.write_text(ignore)
+        print(f"case: {name}", flush=True)
+        podman_s = median(["podman", "build", "-q", "--no-cache", "-t", "localhost/bench/podman:latest", str(tree)], env, args.runs)
+        print(f"  podman build     {podman_s:.2f}s", flush=True)
+        imgctl_s = median([*imgctl, "build", "bench", "--no-cache", "--quiet"], env, args.runs)
+        print(f"  imgctl build     {imgctl_s:.2f}s", flush=True)
+        podmanpy_s = None
+        if not args.skip_slow:
+            podmanpy_s = median([PYTHON, "-c", PODMAN_PY, env["CONTAINER_HOST"], str(tree)], env, args.runs)
+            print(f"  podman-py build  {podmanpy_s:.2f}s", flush=True)
+        rows.append((name, podman_s, imgctl_s, podmanpy_s))
+
+    help_s = median([*imgctl, "--help"], env, max(args.runs, 5))
+    list_s = median([*imgctl, "list"], env, max(args.runs, 5))
+    podman_version = median(["podman", "--version"], env, max(args.runs, 5))
+    rows.append(("imgctl --help (podman: --version)", podman_version, help_s, None))
+    rows.append(("imgctl list (podman: --version)", podman_version, list_s, None))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

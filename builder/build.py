@@ -1,0 +1,141 @@
+"""Executing a build plan on an engine: stream the context, follow the log, label, tag, verify.
+
+Never prints: progress goes to the `on_event` callback, which the CLI turns into a live display or
+plain lines.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from builder.buildlog import BuildLog
+from builder.context import tar_stream
+from builder.engine import Engine
+from builder.errors import BuildError, VerifyError
+from builder.plan import BuildPlan
+
+
+@dataclass(frozen=True)
+class BuildEvent:
+    """Something a progress display may show. `kind` is "line", "step" or "phase"."""
+
+    kind: str
+    log: BuildLog
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    profile: str
+    image_id: str
+    tags: tuple[str, ...]
+    labels: dict[str, str]
+    size: int
+    seconds: float
+    cached_steps: int = 0
+    steps: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "image_id": self.image_id,
+            "tags": list(self.tags),
+            "labels": self.labels,
+            "size": self.size,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+EventSink = Callable[[BuildEvent], None]
+
+
+def run_build(plan: BuildPlan, engine: Engine, on_event: EventSink | None = None) -> BuildResult:
+    emit = on_event or (lambda event: None)
+    started = time.monotonic()
+    log = BuildLog()
+
+    body = tar_stream(plan.snapshot, plan.extra)
+    image_id = _follow(engine.build(plan.params, body), log, emit)
+
+    emit(BuildEvent("phase", log, "labelling and tagging"))
+    label_params, label_files = plan.label_step(image_id)
+    label_log = BuildLog()
+    final_id = _follow(engine.build(label_params, _small_tar(label_files)), label_log, lambda event: None)
+
+    image = engine.inspect_image(final_id)
+    if image is None:
+        raise VerifyError(f"the engine reported image {final_id[:12]} but cannot find it")
+    labels = (image.get("Config") or {}).get("Labels") or image.get("Labels") or {}
+    tags = tuple(image.get("RepoTags") or ())
+    verify(plan, labels, tags)
+    return BuildResult(
+        profile=plan.profile.name,
+        image_id=final_id,
+        tags=plan.refs,
+        labels=dict(labels),
+        size=int(image.get("Size") or 0),
+        seconds=time.monotonic() - started,
+        cached_steps=log.cached_steps,
+        steps=log.steps_seen,
+    )
+
+
+def _follow(messages: Any, log: BuildLog, emit: EventSink) -> str:
+    for message in messages:
+        before = log.steps_seen
+        for line in log.feed(message):
+            emit(BuildEvent("line", log, line))
+        if log.steps_seen != before:
+            emit(BuildEvent("step", log))
+        if log.error:
+            break
+    if log.error:
+        step = log.failed_instruction
+        status = log.exit_status
+        where = f" at `{step}`" if step else ""
+        exited = f" (exit status {status})" if status is not None else ""
+        raise BuildError(
+            f"the build failed{where}{exited}: {log.error}",
+            step=step,
+            exit_status=status,
+            tail=tuple(log.step_output),
+        )
+    if not log.image_id:
+        raise BuildError("the build ended without reporting an image id", tail=tuple(log.tail))
+    return log.image_id
+
+
+def verify(plan: BuildPlan, labels: dict[str, str], repo_tags: tuple[str, ...]) -> None:
+    """Fail unless the image carries every requested label value and every requested name."""
+    problems = []
+    for key, wanted in plan.labels.items():
+        if key not in labels:
+            problems.append(f"label {key} is missing")
+        elif labels[key] != wanted:
+            problems.append(f"label {key} is {labels[key]!r}, expected {wanted!r}")
+    for ref in plan.refs:
+        if ref not in repo_tags:
+            problems.append(f"tag {ref} is missing")
+    if problems:
+        raise VerifyError(
+            "the built image does not match the profile: " + "; ".join(problems),
+            hint="rerun with --no-cache; if it persists, report it with the output of --debug",
+        )
+
+
+def _small_tar(files: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()

@@ -1,0 +1,193 @@
+"""Planning a build: a resolved profile and a context snapshot become exactly what will be sent.
+
+Pure: no engine, no I/O beyond what the inputs already hold. `--dry-run` prints a plan; `build.py`
+executes one.
+
+A build is two API calls. The first builds the Containerfile with no labels and no tags; the second
+("label step") is a one-line Containerfile `FROM <id>` that adds the labels and the tags. Podman 4.x
+drops `--label` on a fully cached `--target` stage, and labels passed to one build get baked into
+cached stage images that later builds reuse (podman#10340, buildah#3370). Keeping labels out of the
+cacheable build prevents both; the label step costs a metadata-only commit (tens of milliseconds) and
+is cached by buildah itself when nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets as random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from builder.context import ContextSnapshot
+from builder.errors import ConfigError
+from builder.profiles import Profile
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+# Profile spelling -> the libpod build API's pull policy names.
+PULL_POLICIES = {"missing": "missing", "always": "always", "never": "never", "newer": "ifnewer"}
+
+# Names we add to the uploaded context. They are excluded from COPY on the server side and are unlikely
+# to collide with a user's file because of the random suffix.
+INJECTED_PREFIX = ".imgctl-"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Facts about the source that go into OCI labels; gathered by the caller (git, clock)."""
+
+    created: datetime
+    revision: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    profile: Profile
+    snapshot: ContextSnapshot
+    dockerfile: str  # the Containerfile's name inside the uploaded tar
+    extra: Mapping[str, Path | bytes]  # members added to the tar besides the context
+    params: Mapping[str, Any]  # query parameters of the main build call
+    labels: Mapping[str, str]  # every label the final image must carry
+    refs: tuple[str, ...]  # every name the final image must carry
+    notes: tuple[str, ...] = field(default=())
+
+    def label_step(self, image_id: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """Parameters and tar members of the call that labels and tags the built image."""
+        params: dict[str, Any] = {
+            "dockerfile": "Containerfile",
+            "labels": json.dumps(dict(self.labels)),
+            "t": list(self.refs),
+            "layers": "true",
+            "outputformat": OCI_MANIFEST,
+            "pullpolicy": "never",
+            "rm": "true",
+        }
+        return params, {"Containerfile": f"FROM {image_id}\n".encode()}
+
+    def to_dict(self) -> dict[str, Any]:
+        snap = self.snapshot
+        return {
+            "profile": self.profile.name,
+            "containerfile": str(self.profile.containerfile),
+            "context": {
+                "path": str(snap.root),
+                "ignore_file": str(snap.ignore_file) if snap.ignore_file else None,
+                "files": snap.file_count,
+                "bytes": snap.total_size,
+                "excluded": snap.excluded_count,
+            },
+            "tar_extra": sorted(self.extra),
+            "build_params": dict(self.params),
+            "labels": dict(self.labels),
+            "tags": list(self.refs),
+            "notes": list(self.notes),
+        }
+
+
+def oci_labels(profile: Profile, provenance: Provenance) -> dict[str, str]:
+    """The `org.opencontainers.image.*` labels imgctl adds unless the profile sets them itself."""
+    labels = {
+        "org.opencontainers.image.created": provenance.created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "org.opencontainers.image.title": profile.image.rsplit("/", 1)[-1],
+    }
+    if provenance.revision:
+        labels["org.opencontainers.image.revision"] = provenance.revision
+    if provenance.source:
+        labels["org.opencontainers.image.source"] = provenance.source
+    if profile.version:
+        labels["org.opencontainers.image.version"] = profile.version
+    if profile.description:
+        labels["org.opencontainers.image.description"] = profile.description
+    return labels
+
+
+def plan_build(profile: Profile, snapshot: ContextSnapshot, provenance: Provenance, *, nonce: str | None = None) -> BuildPlan:
+    nonce = nonce or random.token_hex(6)
+    extra: dict[str, Path | bytes] = {}
+    notes: list[str] = []
+    excluded_names: list[str] = []
+
+    dockerfile = _containerfile_in_context(profile, snapshot)
+    if dockerfile is None:
+        # Outside the context (or excluded by the ignore rules): upload it under a reserved name and
+        # keep that name out of COPY, which is what podman's own remote client does.
+        dockerfile = f"{INJECTED_PREFIX}{nonce}.Containerfile"
+        extra[dockerfile] = profile.containerfile
+        excluded_names.append(dockerfile)
+        notes.append(f"the Containerfile is outside the context; it is sent as {dockerfile}")
+
+    secret_specs = []
+    for secret_id, source in sorted(profile.secrets.items()):
+        # The service moves each secret file out of the context before the build starts, so it never
+        # reaches a COPY; it must sit at the top of the tar for that move to work.
+        name = f"{INJECTED_PREFIX}{nonce}.secret.{secret_id}"
+        extra[name] = source
+        secret_specs.append(f"id={secret_id},src={name}")
+
+    params: dict[str, Any] = {
+        "dockerfile": dockerfile,
+        "layers": "true",
+        # Without an explicit OCI format the API builds Docker-format images and never matches the
+        # cache that `podman build` (OCI by default) left behind.
+        "outputformat": OCI_MANIFEST,
+        "pullpolicy": PULL_POLICIES[profile.pull],
+        "rm": "true",
+        "nocache": "true" if profile.no_cache else "false",
+    }
+    if profile.target:
+        params["target"] = profile.target
+    if profile.build_args:
+        params["buildargs"] = json.dumps(dict(profile.build_args))
+    platforms = _platforms(profile)
+    if len(platforms) > 1:
+        raise ConfigError(
+            "building several platforms in one run is not supported yet",
+            file=profile.file,
+            key="platform",
+            hint="give one platform per profile (or `--set platform=linux/arm64`)",
+        )
+    if platforms:
+        params["platform"] = platforms[0]
+    if profile.isolation:
+        params["isolation"] = profile.isolation
+    if secret_specs:
+        params["secrets"] = json.dumps(secret_specs)
+    # Always send our exclusion list: the server then applies exactly the rules we applied (a
+    # `<Containerfile>.containerignore` outside the context would otherwise be unknown to it) plus our own
+    # injected names.
+    params["excludes"] = json.dumps(list(snapshot.rules.patterns) + excluded_names)
+
+    labels = {**oci_labels(profile, provenance), **profile.labels}
+    return BuildPlan(
+        profile=profile,
+        snapshot=snapshot,
+        dockerfile=dockerfile,
+        extra=extra,
+        params=params,
+        labels=labels,
+        refs=profile.refs,
+        notes=tuple(notes),
+    )
+
+
+def _containerfile_in_context(profile: Profile, snapshot: ContextSnapshot) -> str | None:
+    try:
+        relative = profile.containerfile.resolve().relative_to(snapshot.root.resolve())
+    except ValueError:
+        return None
+    name = relative.as_posix()
+    kept = any(entry.path == name and entry.kind == "file" for entry in snapshot.entries)
+    return name if kept else None
+
+
+def _platforms(profile: Profile) -> list[str]:
+    value = profile.platform
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)

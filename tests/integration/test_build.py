@@ -1,0 +1,267 @@
+"""`imgctl build` end to end: the real CLI, a real podman service, images read back with podman itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import BASE_IMAGE, PodmanService
+
+pytestmark = pytest.mark.integration
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def tree(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def run_in(service: PodmanService, image: str, *command: str) -> str:
+    return service.podman("run", "--rm", image, *command).stdout
+
+
+MULTI_STAGE = f"""\
+FROM {BASE_IMAGE} AS base
+ARG GREETING=hello
+RUN echo "$GREETING" > /greeting
+FROM base AS final
+COPY app/ /app/
+RUN cat /greeting > /app/greeting.txt
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(
+        tmp_path / "proj",
+        {
+            "Containerfile": MULTI_STAGE,
+            "app/main.sh": "echo main\n",
+            "profiles/app.toml": (
+                'image = "localhost/imgctl-it/app"\n'
+                'version = "2.1.0"\n'
+                'tags = ["{version}", "{profile}-{env:IT_SUFFIX:-local}"]\n'
+                "[labels]\n"
+                '"com.example.team" = "platform"\n'
+                '"com.example.version" = "{version}"\n'
+                "[build_args]\n"
+                'GREETING = "bonjour {version}"\n'
+            ),
+        },
+    )
+
+
+def test_multi_stage_build_with_args_labels_and_templated_tags(podman_service: PodmanService, project: Path) -> None:
+    done = podman_service.imgctl("build", "app", "--json", cwd=project / "app", env={"IT_SUFFIX": "ci"})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["images"][0]
+    assert result["profile"] == "app"
+    assert set(result["tags"]) == {"localhost/imgctl-it/app:2.1.0", "localhost/imgctl-it/app:app-ci"}
+    assert result["size"] > 0 and result["seconds"] > 0
+
+    image = podman_service.inspect("localhost/imgctl-it/app:app-ci")
+    assert image["Id"].startswith(result["image_id"]) or result["image_id"].startswith(image["Id"])
+    assert set(result["tags"]) <= set(image["RepoTags"])
+    labels = image["Labels"]
+    assert labels["com.example.team"] == "platform"
+    assert labels["com.example.version"] == "2.1.0"
+    assert labels["org.opencontainers.image.version"] == "2.1.0"
+    assert labels["org.opencontainers.image.title"] == "app"
+    assert labels["org.opencontainers.image.created"].endswith("Z")
+    assert run_in(podman_service, "localhost/imgctl-it/app:2.1.0", "cat", "/app/greeting.txt") == "bonjour 2.1.0\n"
+
+
+def test_target_stage_only(podman_service: PodmanService, project: Path) -> None:
+    done = podman_service.imgctl("build", "app", "--target", "base", "--tag", "base-only", cwd=project)
+    assert done.returncode == 0, done.stderr
+    out = run_in(podman_service, "localhost/imgctl-it/app:base-only", "ls", "/")
+    assert "app" not in out.split()
+    assert "greeting" in out.split()
+
+
+def test_cached_target_gets_the_labels_of_each_build(podman_service: PodmanService, project: Path) -> None:
+    """Podman drops --label on a fully cached --target stage; imgctl must still deliver each build's labels."""
+    for value in ("one", "two", "one"):
+        done = podman_service.imgctl(
+            "build", "app", "--target", "base", "--tag", "cached", "--label", f"com.example.run={value}", cwd=project
+        )
+        assert done.returncode == 0, done.stderr
+        labels = podman_service.inspect("localhost/imgctl-it/app:cached")["Labels"]
+        assert labels["com.example.run"] == value
+    # A label set by an earlier build must not leak into a later cached build that does not ask for it.
+    done = podman_service.imgctl("build", "app", "--target", "base", "--tag", "cached", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "com.example.run" not in podman_service.inspect("localhost/imgctl-it/app:cached")["Labels"]
+
+
+def test_containerfile_outside_the_context_leaves_the_context_untouched(podman_service: PodmanService, tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "outside",
+        {
+            "build/Containerfile": f"FROM {BASE_IMAGE}\nCOPY . /src/\n",
+            "src/hello.txt": "hi\n",
+            "profiles/out.toml": 'image = "imgctl-it/outside"\ncontainerfile = "build/Containerfile"\ncontext = "src"\n',
+        },
+    )
+    before = tree(root / "src")
+    done = podman_service.imgctl("build", "out", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert tree(root / "src") == before
+    listing = run_in(podman_service, "localhost/imgctl-it/outside:latest", "ls", "-a", "/src").split()
+    assert sorted(listing) == [".", "..", "hello.txt"]
+
+
+def test_context_with_symlinks_and_ignored_directories(podman_service: PodmanService, tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "links",
+        {
+            "Containerfile": f"FROM {BASE_IMAGE}\nCOPY . /ctx/\n",
+            ".containerignore": "**/node_modules\n*.log\n!keep.log\ncache/\n",
+            "src/app.js": "console.log(1)\n",
+            "src/node_modules/dep/index.js": "x\n",
+            "node_modules/big/file.bin": "y" * 1000,
+            "cache/blob": "z\n",
+            "debug.log": "no\n",
+            "keep.log": "yes\n",
+            "profiles/links.toml": 'image = "imgctl-it/links"\n',
+        },
+    )
+    (root / "src" / "link-to-app.js").symlink_to("app.js")
+    outside = tmp_path / "secret-outside.txt"
+    outside.write_text("must not travel\n")
+    (root / "src" / "escape").symlink_to(outside)
+    os.chmod(root / "src" / "app.js", 0o750)
+
+    done = podman_service.imgctl("build", "links", cwd=root)
+    assert done.returncode == 0, done.stderr
+    image = "localhost/imgctl-it/links:latest"
+    files = run_in(podman_service, image, "find", "/ctx").split()
+    assert "/ctx/src/app.js" in files and "/ctx/keep.log" in files
+    assert not [f for f in files if "node_modules" in f or f.startswith("/ctx/cache") or f == "/ctx/debug.log"]
+    assert run_in(podman_service, image, "readlink", "/ctx/src/link-to-app.js").strip() == "app.js"
+    assert run_in(podman_service, image, "readlink", "/ctx/src/escape").strip() == str(outside)
+    # The link's target outside the context was never read: its content is nowhere in the image.
+    grep = podman_service.podman("run", "--rm", image, "grep", "-r", "must not travel", "/ctx", check=False)
+    assert grep.returncode == 1 and grep.stdout == ""
+    mode = run_in(podman_service, image, "stat", "-c", "%a %u %g", "/ctx/src/app.js").split()
+    assert mode == ["750", "0", "0"]
+
+
+def test_failing_run_step_reports_step_status_and_output(podman_service: PodmanService, tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "fail",
+        {
+            "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo preparing && echo 'disk on fire' >&2 && exit 3\n",
+            "profiles/fail.toml": 'image = "imgctl-it/fail"\n',
+        },
+    )
+    done = podman_service.imgctl("build", "fail", cwd=root)
+    assert done.returncode == 5, done.stderr
+    assert "exit status 3" in done.stderr
+    assert "RUN echo preparing" in done.stderr
+    assert "disk on fire" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_plain_log_streams_while_the_build_runs(podman_service: PodmanService, tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "slow",
+        {
+            "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo first-line && sleep 3 && echo second-line\n",
+            "profiles/slow.toml": 'image = "imgctl-it/slow"\nno_cache = true\n',
+        },
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "builder", "build", "slow"],
+        cwd=root,
+        env={**podman_service.env, "CONTAINER_HOST": podman_service.url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen_first = None
+    assert proc.stderr is not None
+    start = time.monotonic()
+    for line in proc.stderr:
+        if "first-line" in line and "echo" not in line:
+            seen_first = time.monotonic() - start
+        if "second-line" in line and "echo" not in line:
+            seen_second = time.monotonic() - start
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == 0
+    assert seen_first is not None and seen_second - seen_first >= 2.5
+
+
+def test_dry_run_never_touches_the_engine(podman_service: PodmanService, project: Path) -> None:
+    done = podman_service.imgctl("build", "app", "--dry-run", "--json", cwd=project, env={"CONTAINER_HOST": "unix:///nonexistent/podman.sock"})
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)["plans"][0]
+    assert plan["build_params"]["buildargs"] == json.dumps({"GREETING": "bonjour 2.1.0"})
+    assert plan["context"]["files"] == 3  # Containerfile, app/main.sh, profiles/app.toml
+
+
+def _private_service_processes(marker: str) -> list[str]:
+    return [args for args in _processes(marker) if "system service" in args]
+
+
+def _processes(marker: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended while we looked
+            continue
+        if marker in args:
+            found.append(args)
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_stops_the_private_service_and_leaves_nothing(podman_service: PodmanService, tmp_path: Path, sig: int) -> None:
+    if Path("/run/podman/podman.sock").exists() and not os.environ.get("CI"):
+        pytest.skip("a system podman socket exists here; imgctl would use it instead of a private service")
+    marker = 600 + int(sig)  # a sleep only this test runs, to find its process
+    root = write_project(
+        tmp_path / "ctrlc",
+        {
+            "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo started && sleep {marker}\n",
+            "profiles/ctrlc.toml": 'image = "imgctl-it/ctrlc"\nno_cache = true\n',
+        },
+    )
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**podman_service.env, "TMPDIR": str(tmp)}
+    env.pop("CONTAINER_HOST", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "builder", "build", "ctrlc"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "started" in line and "echo" not in line:
+            break
+    assert _private_service_processes(str(tmp)), "imgctl should have started a private service:\n" + "".join(seen)
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    assert proc.returncode == 130
+    assert list(tmp.iterdir()) == []
+    deadline = time.monotonic() + 10
+    while _private_service_processes(str(tmp)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _private_service_processes(str(tmp)) == []
+    assert _processes(f"sleep {marker}") == [], "the interrupted RUN step is still running"

@@ -1,0 +1,340 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from builder.templates import (
+    DIRTY_SUFFIX,
+    SHORT_SHA_LENGTH,
+    GitInfo,
+    TemplateContext,
+    TemplateError,
+    placeholders,
+    read_git,
+)
+
+NOW = datetime(2024, 3, 5, 7, 8, 9, tzinfo=timezone.utc)
+NO_CI: dict[str, str] = {}  # an env without CI variables, so the host's CI cannot leak into the tests
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.com",
+    }
+    done = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A clean checkout on branch `main` with one commit."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "Containerfile").write_text("FROM scratch\n")
+    git(root, "add", "Containerfile")
+    git(root, "commit", "-q", "-m", "first")
+    return root
+
+
+def sha(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD")
+
+
+def context(root: Path | None = None, **kwargs: object) -> TemplateContext:
+    kwargs.setdefault("env", NO_CI)
+    kwargs.setdefault("now", NOW)
+    return TemplateContext(profile=str(kwargs.pop("profile", "api")), root=root, **kwargs)  # type: ignore[arg-type]
+
+
+# --- syntax ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ""),
+        ("plain", "plain"),
+        ("{date}", "20240305"),
+        ("{timestamp}", "20240305070809"),
+        ("{profile}", "api"),
+        ("v{version}-{date}", "v1.2.3-20240305"),
+        ("{{date}}", "{date}"),
+        ("{{{date}}}", "{20240305}"),
+        ("a}}b{{c", "a}b{c"),
+        ("{env:USER}", "alice"),
+        ("{env:EMPTY}", ""),
+        ("{env:EMPTY:-fallback}", "fallback"),  # shell :- semantics: empty counts as unset
+        ("{env:MISSING:-}", ""),
+        ("{env:MISSING:-a:-b}", "a:-b"),
+        ("{env:MISSING:-x.y_z}", "x.y_z"),
+        ("{env:USER:-ignored}", "alice"),
+        ("{version:-dev}", "1.2.3"),
+        ("{date:-ignored}", "20240305"),
+    ],
+)
+def test_expansion(text: str, expected: str) -> None:
+    ctx = context(version="1.2.3", env={"USER": "alice", "EMPTY": ""})
+    assert ctx.expand(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "placeholder", "hint"),
+    [
+        ("{git_shaa}", "unknown placeholder {git_shaa} (did you mean '{git_sha}'?)", "{git_shaa}",
+         "placeholders are {git_sha}"),
+        ("{verison}", "unknown placeholder {verison} (did you mean '{version}'?)", "{verison}", "{{"),
+        ("{HOME}", "unknown placeholder {HOME} (did you mean '{env:HOME}'?)", "{HOME}", "{env:NAME}"),
+        ("{xyzzy}", "unknown placeholder {xyzzy}", "{xyzzy}", "placeholders are"),
+        ("{}", "unknown placeholder {}", "{}", "placeholders are"),
+        ("{env:}", "placeholder {env:} does not name an environment variable", "{env:}", "{env:CI_PIPELINE_ID}"),
+        ("{env}", "placeholder {env} does not name an environment variable", "{env}", "{env:"),
+        ("{env:1X}", "does not name an environment variable", "{env:1X}", "{env:"),
+        ("a{date", "unclosed '{' at position 2 in 'a{date'", "{", "write '{{' for a literal '{'"),
+        ("{a{date}}", "unclosed '{' at position 1", "{", "'{{'"),
+        ("a}b", "single '}' at position 2 in 'a}b'", "}", "write '}}' for a literal '}'"),
+        ("{env:MISSING}", "{env:MISSING}: environment variable MISSING is not set", "{env:MISSING}",
+         "set MISSING, or give a default: {env:MISSING:-VALUE}"),
+        ("v{version}", "{version}: no version is set", "{version}", "--set version=1.2.3"),
+    ],
+)
+def test_errors_name_the_placeholder(text: str, message: str, placeholder: str, hint: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        context().expand(text)
+    error = caught.value
+    assert issubclass(TemplateError, ValueError)
+    assert message in str(error)
+    assert error.placeholder == placeholder
+    assert error.hint is not None and hint in error.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "used"),
+    [
+        ("latest", ()),
+        ("{git_short_sha}{git_dirty}", ("git_short_sha", "git_dirty")),
+        ("{{literal}} {env:A:-b}", ("env:A:-b",)),
+        ("{version:-dev}", ("version:-dev",)),
+    ],
+)
+def test_placeholders_lists_without_reading_anything(text: str, used: tuple[str, ...]) -> None:
+    assert placeholders(text) == used
+
+
+def test_placeholders_checks_syntax() -> None:
+    with pytest.raises(TemplateError, match="unknown placeholder {git_brnch}"):
+        placeholders("{git_brnch}")
+
+
+def test_now_is_converted_to_utc_and_naive_means_utc() -> None:
+    east = datetime(2024, 3, 6, 1, 0, 0, tzinfo=timezone(timedelta(hours=5)))
+    assert context(now=east).expand("{date}-{timestamp}") == "20240305-20240305200000"
+    naive = datetime(2024, 3, 6, 1, 0, 0)
+    assert context(now=naive).expand("{timestamp}") == "20240306010000"
+
+
+def test_date_and_timestamp_are_fixed_per_context() -> None:
+    ctx = TemplateContext(profile="p", env=NO_CI)
+    assert ctx.expand("{timestamp}") == ctx.expand("{timestamp}")
+    assert ctx.now.tzinfo == timezone.utc
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="{}"), max_size=40))
+def test_text_without_braces_is_unchanged(text: str) -> None:
+    assert context().expand(text) == text
+
+
+@given(st.text(max_size=40))
+def test_doubled_braces_are_literal(text: str) -> None:
+    escaped = text.replace("{", "{{").replace("}", "}}")
+    assert context().expand(escaped) == text
+
+
+# --- git ------------------------------------------------------------------------------------------------
+
+
+def test_read_git_clean_branch(repo: Path) -> None:
+    assert read_git(repo, NO_CI) == GitInfo(sha=sha(repo), branch="main", tag=None, dirty=False)
+
+
+def test_read_git_from_a_subdirectory(repo: Path) -> None:
+    (repo / "sub").mkdir()
+    info = read_git(repo / "sub", NO_CI)
+    assert info is not None and info.sha == sha(repo)
+
+
+def test_read_git_outside_a_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # tmp_path may live inside a checkout
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert read_git(plain, NO_CI) is None
+
+
+def test_read_git_tag_dirty_and_detached(repo: Path) -> None:
+    git(repo, "tag", "v1.0.0")
+    git(repo, "tag", "-a", "v1.10.0", "-m", "annotated")
+    git(repo, "tag", "v1.9.0")
+    info = read_git(repo, NO_CI)
+    assert info is not None and info.tag == "v1.10.0"  # highest by version order, not by name
+    (repo / "Containerfile").write_text("FROM scratch\nRUN true\n")
+    assert read_git(repo, NO_CI).dirty  # type: ignore[union-attr]
+    git(repo, "checkout", "-q", "Containerfile")
+    (repo / "new-file").write_text("x")
+    assert read_git(repo, NO_CI).dirty  # type: ignore[union-attr]  # untracked files reach the context
+    (repo / ".gitignore").write_text("new-file\n.gitignore\n")
+    assert not read_git(repo, NO_CI).dirty  # type: ignore[union-attr]  # ignored files do not count
+    git(repo, "checkout", "-q", "--detach")
+    info = read_git(repo, NO_CI)
+    assert info is not None and info.branch is None and info.sha == sha(repo)
+
+
+@pytest.mark.parametrize(
+    ("env", "branch"),
+    [
+        ({}, None),
+        ({"GITHUB_HEAD_REF": "feature-x", "GITHUB_REF_NAME": "12/merge"}, "feature-x"),
+        ({"GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch"}, "main"),
+        ({"GITHUB_REF_NAME": "v1.0", "GITHUB_REF_TYPE": "tag"}, None),  # a tag push is not a branch
+        ({"CI_COMMIT_BRANCH": "develop"}, "develop"),
+        ({"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "mr-branch", "CI_COMMIT_BRANCH": "x"}, "mr-branch"),
+        ({"CI_COMMIT_REF_NAME": "v1.0"}, None),  # GitLab's ref name may be a tag: not used
+        ({"GITHUB_HEAD_REF": ""}, None),
+    ],
+)
+def test_detached_head_branch_from_ci_variables(repo: Path, env: dict[str, str], branch: str | None) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    info = read_git(repo, env)
+    assert info is not None and info.branch == branch
+
+
+def test_ci_variables_do_not_override_a_real_branch(repo: Path) -> None:
+    info = read_git(repo, {"CI_COMMIT_BRANCH": "other"})
+    assert info is not None and info.branch == "main"
+
+
+def test_repository_without_commits(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    with pytest.raises(TemplateError, match="has no commit yet"):
+        read_git(tmp_path, NO_CI)
+    ctx = context(tmp_path)
+    with pytest.raises(TemplateError) as caught:
+        ctx.expand("{git_sha}")
+    assert caught.value.placeholder == "{git_sha}"
+    assert str(caught.value) == f"{{git_sha}}: the git repository at {tmp_path} has no commit yet"
+    assert caught.value.hint == "commit once, or give a default: {git_sha:-unknown}"
+    assert ctx.expand("{git_sha:-none}") == "none"
+
+
+def test_git_placeholders(repo: Path) -> None:
+    full = sha(repo)
+    git(repo, "tag", "v2.0.0")
+    ctx = context(repo)
+    assert ctx.expand("{git_sha}") == full
+    assert ctx.expand("{git_short_sha}") == full[:SHORT_SHA_LENGTH]
+    assert ctx.expand("{git_branch}") == "main"
+    assert ctx.expand("{git_tag}") == "v2.0.0"
+    assert ctx.expand("{git_short_sha}{git_dirty}") == full[:12]
+
+
+def test_git_dirty_suffix(repo: Path) -> None:
+    (repo / "Containerfile").write_text("changed\n")
+    assert context(repo).expand("{git_short_sha}{git_dirty}") == sha(repo)[:12] + DIRTY_SUFFIX
+    assert DIRTY_SUFFIX == "-dirty"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "hint"),
+    [
+        ("{git_tag}", "{git_tag}: no tag points at HEAD (", "{git_tag:-untagged}"),
+        ("{git_branch}", "{git_branch}: HEAD (", "{git_branch:-detached}"),
+    ],
+)
+def test_missing_tag_and_detached_branch(repo: Path, text: str, message: str, hint: str) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    with pytest.raises(TemplateError) as caught:
+        context(repo).expand(text)
+    assert str(caught.value).startswith(message)
+    assert caught.value.placeholder == text
+    assert caught.value.hint is not None and hint in caught.value.hint
+
+
+def test_defaults_apply_when_git_values_are_missing(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    assert context(repo).expand("{git_tag:-untagged}/{git_branch:-detached}") == "untagged/detached"
+
+
+@pytest.mark.parametrize("placeholder", ["git_sha", "git_short_sha", "git_branch", "git_tag", "git_dirty"])
+def test_outside_a_checkout_git_placeholders_say_so(tmp_path: Path, placeholder: str) -> None:
+    def no_checkout() -> GitInfo | None:
+        return None
+
+    ctx = context(tmp_path, git=no_checkout)
+    with pytest.raises(TemplateError) as caught:
+        ctx.expand(f"x-{{{placeholder}}}")
+    assert str(caught.value) == f"{{{placeholder}}}: {tmp_path} is not a git checkout"
+    assert "unknown placeholder" not in str(caught.value)
+    assert caught.value.hint is not None and f"{{{placeholder}:-unknown}}" in caught.value.hint
+    assert ctx.expand(f"{{{placeholder}:-none}}") == "none"
+
+
+def test_outside_a_real_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    with pytest.raises(TemplateError, match="is not a git checkout"):
+        context(tmp_path).expand("{git_sha}")
+
+
+def test_git_is_read_lazily_and_once(repo: Path) -> None:
+    calls: list[int] = []
+
+    def provider() -> GitInfo | None:
+        calls.append(1)
+        return read_git(repo, NO_CI)
+
+    ctx = context(repo, git=provider)
+    assert ctx.expand("{date}-{profile}-{env:X:-y}") == "20240305-api-y"
+    assert calls == []
+    ctx.expand("{git_sha}")
+    ctx.expand("{git_branch}")
+    versioned = ctx.replace(version="1.0")
+    assert versioned.expand("{version}-{git_short_sha}") == f"1.0-{sha(repo)[:12]}"
+    assert calls == [1]
+
+
+def test_provider_failure_is_remembered() -> None:
+    calls: list[int] = []
+
+    def broken() -> GitInfo | None:
+        calls.append(1)
+        raise TemplateError("git exploded", hint="fix git")
+
+    ctx = context(git=broken)
+    for _ in range(2):
+        with pytest.raises(TemplateError, match="{git_sha}: git exploded") as caught:
+            ctx.expand("{git_sha}")
+        assert caught.value.hint == "fix git, or give a default: {git_sha:-unknown}"
+    assert ctx.expand("{git_sha:-x}") == "x"
+    assert calls == [1]
+
+
+def test_no_root_and_no_provider_means_no_checkout() -> None:
+    with pytest.raises(TemplateError, match="the project is not a git checkout"):
+        context().expand("{git_sha}")
+
+
+def test_git_missing_from_path(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(repo))  # no git executable there
+    with pytest.raises(TemplateError, match="need the git command, which is not installed") as caught:
+        context(repo).expand("{git_branch}")
+    assert caught.value.hint == "install git, or give a default: {git_branch:-unknown}"
