@@ -96,14 +96,13 @@ def _follow(messages: Any, log: BuildLog, emit: EventSink) -> str:
     if log.error:
         step = log.failed_instruction
         status = log.exit_status
-        where = f" at `{step}`" if step else ""
-        exited = f" (exit status {status})" if status is not None else ""
-        raise BuildError(
-            f"the build failed{where}{exited}: {log.error}",
-            step=step,
-            exit_status=status,
-            tail=tuple(log.step_output),
-        )
+        where = f" at {log.step.describe()}" if log.step else ""
+        if status is not None:
+            # buildah's own text repeats the instruction and the status; ours says it once, plainly.
+            message = f"the build failed{where} (exit status {status})"
+        else:
+            message = f"the build failed{where}: {log.error}"
+        raise BuildError(message, step=step, exit_status=status, tail=tuple(log.step_output))
     if not log.image_id:
         raise BuildError("the build ended without reporting an image id", tail=tuple(log.tail))
     return log.image_id

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 _STEP = re.compile(r"^(?:\[(?P<stage>\d+)/(?P<stages>\d+)\] )?STEP (?P<step>\d+)/(?P<steps>\d+): (?P<instruction>.*)$")
 _IMAGE_ID = re.compile(r"^[0-9a-f]{64}$")
 _EXIT_STATUS = re.compile(r"exit status (\d+)")
-_FAILED_STEP = re.compile(r'STEP "(?P<step>.*?)"')
+_FAILED_STEP = re.compile(r'STEP "(?P<step>.*)": ')
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,8 @@ class BuildLog:
 
     @property
     def failed_instruction(self) -> str | None:
-        """The instruction that failed: from the error text when buildah names it, else the last step."""
-        if self.error:
-            match = _FAILED_STEP.search(self.error)
-            if match:
-                return match["step"]
-        return self.step.instruction if self.step else None
+        """The instruction that failed: the step running when the error came, else the one buildah names."""
+        if self.step is not None:
+            return self.step.instruction
+        match = _FAILED_STEP.search(self.error or "")
+        return match["step"] if match else None

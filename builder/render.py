@@ -70,8 +70,20 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     _console(stream or sys.stdout).print(table)
 
 
+def _short_ids(text: str) -> str:
+    """buildah writes `FROM <64-hex id>` for a stage built on another; 12 characters identify it."""
+    import re
+
+    return re.sub(r"\b([0-9a-f]{12})[0-9a-f]{52}\b", r"\1", text)
+
+
 class BuildDisplay:
-    """Shows one build as it runs: a live panel on a terminal, plain log lines otherwise."""
+    """Shows one build as it runs.
+
+    On a terminal: each finished step stays on screen as one line (with its time, or "cached"), and a
+    live panel below shows the running step, the elapsed time and its last output lines. Elsewhere (CI,
+    pipes): the build log as plain lines, as podman prints it.
+    """
 
     def __init__(self, profile: str, *, live: bool, quiet: bool, prefix: bool, stream: TextIO | None = None) -> None:
         self.profile = profile
@@ -83,6 +95,9 @@ class BuildDisplay:
         self._live: Any = None
         self._log: Any = None
         self._phase = "sending the context"
+        self._step: Any = None
+        self._step_started = self.started
+        self._cached_before = 0
 
     def __enter__(self) -> BuildDisplay:
         if self.live:
@@ -99,21 +114,48 @@ class BuildDisplay:
             self._write(f"building profile {self.profile}")
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._live is not None:
+            self._finish_step(failed=exc_type is not None)
             self._live.__exit__(None, None, None)
             self._live = None
 
     def on_event(self, event: Any) -> None:
         self._log = event.log
         if event.kind == "phase":
+            if self.live:
+                self._finish_step(failed=False)
             self._phase = event.text
             if not self.live and not self.quiet:
                 self._write(f"{event.text}")
         elif event.kind == "step":
+            if self.live:
+                self._finish_step(failed=False)
+                self._step = event.log.step
+                self._step_started = time.monotonic()
+                self._cached_before = event.log.cached_steps
             self._phase = "building"
         elif event.kind == "line" and not self.live and not self.quiet:
             self._write(event.text)
+
+    def _finish_step(self, *, failed: bool) -> None:
+        """Print the step that just ended above the live panel, where it stays."""
+        step, self._step = self._step, None
+        if step is None or self._live is None:
+            return
+        from rich.text import Text
+
+        cached = self._log is not None and self._log.cached_steps > self._cached_before
+        line = Text()
+        line.append("  x " if failed else "  + ", style="bold red" if failed else "green")
+        if step.stages > 1:
+            line.append(f"[{step.stage}/{step.stages}] ", style="dim")
+        line.append(f"{step.number}/{step.steps} ", style="dim")
+        line.append(_short_ids(step.instruction))
+        line.append("  cached" if cached else f"  {time.monotonic() - self._step_started:.1f}s", style="yellow")
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+        self._live.console.print(line)
 
     def _write(self, text: str) -> None:
         self.stream.write(f"{self.prefix}{text}\n")
@@ -123,22 +165,22 @@ class BuildDisplay:
         from rich.console import Group
         from rich.text import Text
 
-        elapsed = time.monotonic() - self.started
-        log = self._log
+        now = time.monotonic()
+        step = self._step
         header = Text()
-        header.append(f"{self.profile}", style="bold cyan")
-        step = log.step if log is not None else None
+        header.append(self.profile, style="bold cyan")
         if step is not None:
             if step.stages > 1:
                 header.append(f"  stage {step.stage}/{step.stages}")
             header.append(f"  step {step.number}/{step.steps}")
-        header.append(f"  {elapsed:5.1f}s", style="yellow")
+        header.append(f"  {now - self.started:5.1f}s", style="yellow")
         lines = [header]
-        current = Text(f"  {step.instruction if step else self._phase}", style="bold", overflow="ellipsis", no_wrap=True)
-        lines.append(current)
-        if log is not None:
-            for line in list(log.step_output)[-6:]:
+        if step is not None:
+            lines.append(Text(f"  > {_short_ids(step.instruction)}  ({now - self._step_started:.1f}s)", style="bold", overflow="ellipsis", no_wrap=True))
+            for line in list(self._log.step_output)[-6:]:
                 lines.append(Text(f"    {line}", style="dim", overflow="ellipsis", no_wrap=True))
+        else:
+            lines.append(Text(f"  {self._phase}", style="bold"))
         return Group(*lines)
 
 

@@ -53,8 +53,9 @@ def test_step_output_is_reset_per_step_and_bounded() -> None:
 @pytest.mark.parametrize(
     ("error", "status", "instruction"),
     [
-        ('error building at STEP "RUN exit 3": error while running runtime: exit status 3', 3, "RUN exit 3"),
+        ('error building at STEP "RUN exit 3": error while running runtime: exit status 3', 3, "RUN b"),
         ("some pull failure: unauthorized", None, "RUN b"),
+        ('error building at STEP "RUN echo \"a\": b": exit status 1', 1, "RUN b"),
     ],
 )
 def test_errors_give_status_and_failing_instruction(error: str, status: int | None, instruction: str) -> None:
@@ -67,3 +68,9 @@ def test_errors_give_status_and_failing_instruction(error: str, status: int | No
 def test_error_detail_used_when_error_is_empty() -> None:
     log = feed_all([{"error": "", "errorDetail": {"message": "boom"}}])
     assert log.error == "boom"
+
+
+def test_failed_instruction_from_the_error_when_no_step_was_seen() -> None:
+    log = feed_all([{"error": 'building at STEP "RUN echo "x" >&2; exit 2": while running runtime: exit status 2'}])
+    assert log.failed_instruction == 'RUN echo "x" >&2; exit 2'
+    assert log.exit_status == 2
