@@ -111,21 +111,24 @@ def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
         return
     from builder.profiles import ProfileProblem
 
-    rows = []
-    for summary in summaries:
-        if isinstance(summary, ProfileProblem):
-            rows.append((summary.name, "error: " + str(summary.error), "", "", ""))
-            continue
-        rows.append(
-            (
-                summary.name,
-                summary.image or "(none: a base to extend)",
-                summary.target or "-",
-                ", ".join(summary.tags),
-                summary.description,
-            )
+    problems = [s for s in summaries if isinstance(s, ProfileProblem)]
+    rows = [
+        (
+            summary.name,
+            summary.image or "(none: a base to extend)",
+            summary.target or "-",
+            ", ".join(summary.tags),
+            summary.description,
         )
+        for summary in summaries
+        if not isinstance(summary, ProfileProblem)
+    ]
     render.print_table(None, ("PROFILE", "IMAGE", "TARGET", "TAGS", "DESCRIPTION"), rows)
+    for problem in problems:
+        render.print_error(problem.error)
+    if problems:
+        # Every profile was still listed; the status tells a Makefile or CI job that some are broken.
+        raise typer.Exit(ConfigError.exit_code)
 
 
 @app.command("show")
@@ -206,7 +209,7 @@ def context_command(
 @app.command("build")
 def build_command(
     ctx: typer.Context,
-    names: List[str] = typer.Argument(..., help="Profile names, built in order."),
+    names: List[str] = typer.Argument(..., metavar="NAME...", help="Profile names, built in order."),
     target: Optional[str] = typer.Option(None, "--target", help="Build this stage of the Containerfile."),
     tags: List[str] = typer.Option([], "--tag", "-t", metavar="TAG", help="Add a tag (templates allowed)."),
     labels: List[str] = typer.Option([], "--label", metavar="KEY=VALUE", help="Add or replace a label."),

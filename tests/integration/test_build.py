@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -265,3 +266,50 @@ def test_interrupt_stops_the_private_service_and_leaves_nothing(podman_service: 
         time.sleep(0.1)
     assert _private_service_processes(str(tmp)) == []
     assert _processes(f"sleep {marker}") == [], "the interrupted RUN step is still running"
+
+
+def test_build_secret_is_usable_in_run_and_lands_nowhere(podman_service: PodmanService, tmp_path: Path) -> None:
+    secret_value = "s3cr3t-Value-9f1c"
+    root = write_project(
+        tmp_path / "secret",
+        {
+            "Containerfile": (
+                f"FROM {BASE_IMAGE}\n"
+                "COPY . /ctx/\n"
+                # Only a digest of the secret is kept, so the value itself appears in no file or log.
+                "RUN --mount=type=secret,id=token sha256sum /run/secrets/token | cut -c1-64 > /checked\n"
+            ),
+            ".containerignore": "secrets/\n",
+            "secrets/token.txt": secret_value,
+            "src/a.txt": "a\n",
+            "profiles/secret.toml": 'image = "imgctl-it/secret"\nno_cache = true\n[secrets]\ntoken = "secrets/token.txt"\n',
+        },
+    )
+    done = podman_service.imgctl("--debug", "build", "secret", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert secret_value not in done.stdout + done.stderr
+    image = "localhost/imgctl-it/secret:latest"
+    assert run_in(podman_service, image, "cat", "/checked") == hashlib.sha256(secret_value.encode()).hexdigest() + "\n"
+    listing = run_in(podman_service, image, "find", "/ctx").split()
+    assert sorted(listing) == ["/ctx", "/ctx/.containerignore", "/ctx/Containerfile", "/ctx/profiles", "/ctx/profiles/secret.toml", "/ctx/src", "/ctx/src/a.txt"]
+    grep = podman_service.podman("run", "--rm", image, "grep", "-r", secret_value, "/ctx", "/checked", check=False)
+    assert grep.returncode == 1
+
+
+def test_isolation_platform_and_pull_policy_reach_the_engine(podman_service: PodmanService, tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "iso",
+        {
+            "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo isolated > /iso\n",
+            "profiles/iso.toml": 'image = "imgctl-it/iso"\nisolation = "chroot"\nplatform = "linux/amd64"\npull = "never"\nno_cache = true\n',
+        },
+    )
+    done = podman_service.imgctl("build", "iso", cwd=root)
+    assert done.returncode == 0, done.stderr
+    image = podman_service.inspect("localhost/imgctl-it/iso:latest")
+    assert image["Architecture"] == "amd64" and image["Os"] == "linux"
+    # pull=never with a base image that does not exist locally must fail instead of trying a registry.
+    (root / "Containerfile").write_text("FROM localhost/imgctl-it/does-not-exist:1\n")
+    done = podman_service.imgctl("build", "iso", cwd=root)
+    assert done.returncode == 5
+    assert "does-not-exist" in done.stderr
