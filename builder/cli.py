@@ -236,7 +236,7 @@ def build_command(
             render.print_json({"plans": documents})
         else:
             for document in documents:
-                render.print_json(document)
+                render.print_plan(document)
         return
 
     from builder.build import run_build
@@ -247,7 +247,7 @@ def build_command(
     results = []
     with connect(options.url) as engine:
         for plan in plans:
-            with render.BuildDisplay(plan.profile.name, live=live, quiet=quiet or as_json and not live, prefix=len(plans) > 1) as display:
+            with render.BuildDisplay(plan.profile.name, live=live, quiet=quiet, prefix=len(plans) > 1) as display:
                 results.append(run_build(plan, engine, display.on_event))
     if as_json:
         render.print_json({"images": [r.to_dict() for r in results]})

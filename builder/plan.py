@@ -72,6 +72,7 @@ class BuildPlan:
         snap = self.snapshot
         return {
             "profile": self.profile.name,
+            "resolved": self.profile.to_dict(),
             "containerfile": str(self.profile.containerfile),
             "context": {
                 "path": str(snap.root),

@@ -184,6 +184,33 @@ class BuildDisplay:
         return Group(*lines)
 
 
+def print_plan(plan: dict[str, Any], stream: TextIO | None = None) -> None:
+    """`imgctl build --dry-run` for a person: what would be sent, and the two API calls."""
+    out = stream or sys.stdout
+    context = plan["context"]
+    out.write(f"profile {plan['profile']} (dry run: nothing is sent)\n")
+    out.write(f"  containerfile  {plan['containerfile']}\n")
+    out.write(f"  context        {context['path']}\n")
+    out.write(f"  ignore file    {context['ignore_file'] or 'none'}\n")
+    out.write(
+        f"  would send     {context['files']} files, {human_size(context['bytes'])} "
+        f"({context['excluded']} paths excluded)\n"
+    )
+    for name in plan["tar_extra"]:
+        out.write(f"  also sends     {name}\n")
+    out.write("  build call     POST /libpod/build\n")
+    for key, value in plan["build_params"].items():
+        out.write(f"                   {key}={value}\n")
+    out.write("  label step     POST /libpod/build  (FROM <built id>)\n")
+    for key, value in plan["labels"].items():
+        out.write(f"                   label {key}={value}\n")
+    for ref in plan["tags"]:
+        out.write(f"                   tag {ref}\n")
+    for note in plan["notes"]:
+        out.write(f"  note           {note}\n")
+    out.flush()
+
+
 def print_build_summary(results: Sequence[Any], stream: TextIO | None = None) -> None:
     rows = [
         (
