@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
@@ -41,6 +41,7 @@ __all__ = [
     "Profile",
     "ProfileProblem",
     "ProfileSummary",
+    "RegistrySettings",
     "Setting",
     "find_profiles_dir",
     "list_profiles",
@@ -234,6 +235,57 @@ class _StringTable(Kind):
         raise _Invalid("a table cannot be set as a whole")
 
 
+_REGISTRY_OPTIONS: Mapping[str, str] = MappingProxyType(
+    {"tls_verify": "true or false", "cert_dir": "a directory path", "insecure": "true or false"}
+)
+
+
+@dataclass(frozen=True)
+class _RegistryTable(Kind):
+    """Per-registry settings: `[registries."quay.io"]` with tls_verify, cert_dir, insecure."""
+
+    expected: str = "a table of registry hosts, each a table of settings"
+    shape: str = "table"
+
+    def check(self, value: object) -> None:
+        if not isinstance(value, dict):
+            raise self._mismatch(value)
+        for host, options in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9.-]+(?::[0-9]+)?", host):
+                raise _Invalid(f"{host!r} is not a registry host: expected HOST or HOST:PORT", (host,))
+            if not isinstance(options, dict):
+                raise _Invalid(f"expected a table of settings, got {_toml_type(options)}", (host,))
+            for option, item in options.items():
+                wanted = _REGISTRY_OPTIONS.get(option)
+                if wanted is None:
+                    raise _Invalid(
+                        f"unknown registry setting {option!r}{_did_you_mean(option, list(_REGISTRY_OPTIONS))}",
+                        (host, option),
+                        hint="registry settings are: " + ", ".join(_REGISTRY_OPTIONS),
+                    )
+                if (wanted == "a directory path") != isinstance(item, str) or isinstance(item, (dict, list)):
+                    raise _Invalid(f"expected {wanted}, got {_toml_type(item)}", (host, option))
+
+    def check_name(self, name: str) -> None:
+        raise _Invalid("registry settings cannot be set with --set", hint="use --tls-verify / --cert-dir")
+
+    def parse(self, text: str) -> Any:
+        raise _Invalid("a table cannot be set as a whole", hint="use --tls-verify / --cert-dir")
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """How imgctl and the engine talk to one registry."""
+
+    tls_verify: bool = True
+    cert_dir: Path | None = None
+    insecure: bool = False  # registries.conf's word: plain HTTP and unverified TLS allowed
+
+    @property
+    def verify(self) -> bool:
+        return self.tls_verify and not self.insecure
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the profile schema."""
@@ -278,6 +330,11 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("secrets", _StringTable(key_pattern=r"[A-Za-z0-9_.-]+", key_rule="letters, digits, '_', '.', '-'"),
             _NO_ENTRIES, 'secrets = { npmrc = "secrets/npmrc" }',
             "build secrets: id = source file, relative to the project root"),
+    Setting("push", _StringList(), (), 'push = ["quay.io/team/api"]',
+            "repositories (with registry, without tag) that `imgctl push` sends every tag to"),
+    Setting("registries", _RegistryTable(), _NO_ENTRIES,
+            'registries = { "registry.example.com:5000" = { tls_verify = false } }',
+            "per-registry settings: tls_verify, cert_dir, insecure"),
 )
 
 _SETTINGS: Mapping[str, Setting] = MappingProxyType({setting.name: setting for setting in SCHEMA})
@@ -653,7 +710,7 @@ class _Values:
                     what = f"{name} is not a table" if kind.shape != "table" else "+= only appends to lists"
                     raise _Invalid(what, hint=f"use --set {name}=VALUE" if kind.shape != "table"
                                    else f"use --set {name}.{entry}=VALUE")
-                assert isinstance(kind, _StringTable)
+                assert isinstance(kind, (_StringTable, _RegistryTable))
                 kind.check_name(entry)
                 self.values.setdefault(name, {})[entry] = text
                 self.sources[(name, entry)] = source
@@ -756,6 +813,11 @@ class Profile:
     version: str | None  # expanded
     extends: tuple[str, ...]  # ancestors, nearest first
     raw: dict[str, Any]  # merged values after --set, before expansion; no defaults; its own `extends` only
+    push: tuple[str, ...] = ()  # destination repositories, normalized, with a registry host, no tag
+    registries: Mapping[str, RegistrySettings] = field(default_factory=dict)  # by registry host
+
+    def registry(self, host: str) -> RegistrySettings:
+        return self.registries.get(host, RegistrySettings())
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -789,6 +851,11 @@ class Profile:
             "secrets": {key: str(path) for key, path in self.secrets.items()},
             "version": self.version,
             "extends": list(self.extends),
+            "push": list(self.push),
+            "registries": {
+                host: {"tls_verify": r.tls_verify, "cert_dir": str(r.cert_dir) if r.cert_dir else None, "insecure": r.insecure}
+                for host, r in self.registries.items()
+            },
         }
 
 
@@ -928,7 +995,47 @@ def load_profile(
         version=version,
         extends=tuple(file.name for file in chain[1:]),
         raw={key: _copy(value) for key, value in values.values.items()},
+        push=_push(values),
+        registries=MappingProxyType(_registries(values, root)),
     )
+
+
+def _push(values: _Values) -> tuple[str, ...]:
+    """Destination repositories: each must name its registry, and carry no tag (the tags come from tags)."""
+    found = []
+    for index, text in enumerate(values.get("push")):
+        path: _KeyPath = ("push", index)
+        try:
+            repository = refs.validate_repository(text)
+        except ValueError as error:
+            raise values.where(path).error(path, str(error), 'for example: push = ["quay.io/team/api"]') from None
+        if "/" not in repository or repository.split("/", 1)[0] == refs.LOCAL_DOMAIN or refs.normalize_repository(repository) != repository:
+            raise values.where(path).error(
+                path,
+                f"{text!r} does not name a registry",
+                'write the registry host first, e.g. "quay.io/team/api" or "registry.example.com:5000/api"',
+            )
+        found.append(repository)
+    return tuple(dict.fromkeys(found))
+
+
+def _registries(values: _Values, root: Path) -> dict[str, RegistrySettings]:
+    settings = {}
+    for host, options in values.get("registries").items():
+        cert_dir = None
+        if "cert_dir" in options:
+            cert_dir = (root / options["cert_dir"]).resolve()
+            if not cert_dir.is_dir():
+                path: _KeyPath = ("registries", host, "cert_dir")
+                raise values.where(path).error(
+                    path,
+                    f"cert_dir directory {cert_dir} does not exist",
+                    "a directory of CA certificates (*.crt), as in containers-certs.d(5); relative to the project root",
+                )
+        settings[host] = RegistrySettings(
+            tls_verify=options.get("tls_verify", True), cert_dir=cert_dir, insecure=options.get("insecure", False)
+        )
+    return settings
 
 
 def _expand_one(values: _Values, path: _KeyPath, text: str, context: templates.TemplateContext) -> str:

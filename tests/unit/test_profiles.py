@@ -858,3 +858,50 @@ def test_imports_stay_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------- push and registries (issue 4)
+
+
+def _push_project(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "profiles").mkdir(exist_ok=True)
+    (tmp_path / "Containerfile").write_text("FROM scratch\n")
+    (tmp_path / "profiles" / "p.toml").write_text('image = "api"\n' + text)
+    return tmp_path / "profiles"
+
+
+def test_push_destinations_and_registry_settings(tmp_path: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    profiles_dir = _push_project(
+        tmp_path,
+        'push = ["quay.io/team/api", "registry.example.com:5000/ns/api", "quay.io/team/api"]\n'
+        '[registries."registry.example.com:5000"]\ntls_verify = false\ncert_dir = "certs"\n'
+        '[registries."quay.io"]\ninsecure = true\n',
+    )
+    profile = profiles.load_profile(profiles_dir, "p", env={})
+    assert profile.push == ("quay.io/team/api", "registry.example.com:5000/ns/api")
+    local = profile.registry("registry.example.com:5000")
+    assert (local.tls_verify, local.cert_dir, local.verify) == (False, tmp_path / "certs", False)
+    assert profile.registry("quay.io").verify is False
+    assert profile.registry("ghcr.io") == profiles.RegistrySettings()
+    assert profile.to_dict()["registries"]["quay.io"]["insecure"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        ('push = ["team/api"]\n', "push[0]", "does not name a registry"),
+        ('push = ["quay.io/team/api:1.0"]\n', "push[0]", "tag"),
+        ('push = "quay.io/team/api"\n', "push", "expected a list of strings"),
+        ('[registries."quay.io"]\ntls_verfy = false\n', 'registries."quay.io".tls_verfy', "did you mean 'tls_verify'"),
+        ('[registries."quay.io"]\ntls_verify = "no"\n', 'registries."quay.io".tls_verify', "expected true or false"),
+        ('[registries."quay.io"]\ncert_dir = "missing"\n', 'registries."quay.io".cert_dir', "does not exist"),
+    ],
+)
+def test_push_and_registry_errors(tmp_path: Path, text: str, key: str, message: str) -> None:
+    profiles_dir = _push_project(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        profiles.load_profile(profiles_dir, "p", env={})
+    assert caught.value.key == key
+    assert message in str(caught.value)
+    assert caught.value.file == profiles_dir / "p.toml"
