@@ -14,7 +14,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Iterator, List, Optional
 
 import typer
 
@@ -93,6 +93,14 @@ def _overrides(
     return result
 
 
+TO_HELP = "Push to this repository (REGISTRY/PATH, no tag) instead of the profile's push list; repeatable."
+TLS_HELP = "--tls-verify=false: skip TLS verification (and allow plain HTTP) for every destination of this run."
+CERT_HELP = "Directory with the registries' CA certificates (*.crt), as podman's --cert-dir."
+AUTHFILE_HELP = "Credentials file to look in first (default: REGISTRY_AUTH_FILE, then podman's and docker's files)."
+RETRIES_HELP = "Retries for transient failures (connection refused/reset, timeouts, HTTP 5xx and 429)."
+RETRY_DELAY_HELP = "Base of the exponential backoff between retries (full jitter)."
+DIGESTFILE_HELP = "Write the pushed manifest digest to FILE (podman's --digestfile)."
+METADATA_HELP = "Write JSON with every pushed reference and its registry digest to FILE."
 SET_HELP = "Override a profile key: KEY=VALUE, KEY+=VALUE appends to a list, TABLE.KEY=VALUE sets one entry."
 
 
@@ -209,7 +217,7 @@ def context_command(
 @app.command("build")
 def build_command(
     ctx: typer.Context,
-    names: List[str] = typer.Argument(..., metavar="NAME...", help="Profile names, built in order."),
+    names: List[str] = typer.Argument(..., metavar="NAME", help="Profile names, built in order."),
     target: Optional[str] = typer.Option(None, "--target", help="Build this stage of the Containerfile."),
     tags: List[str] = typer.Option([], "--tag", "-t", metavar="TAG", help="Add a tag (templates allowed)."),
     labels: List[str] = typer.Option([], "--label", metavar="KEY=VALUE", help="Add or replace a label."),
@@ -220,8 +228,17 @@ def build_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent and run; do not touch the engine."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document with the results."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No build log; print only the image ids."),
+    push: bool = typer.Option(False, "--push", help="Push every tag to the profile's destinations after the build."),
+    to: List[str] = typer.Option([], "--to", metavar="REF", help=TO_HELP),
+    tls_verify: Optional[str] = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
+    cert_dir: Optional[Path] = typer.Option(None, "--cert-dir", metavar="DIR", help=CERT_HELP),
+    authfile: Optional[Path] = typer.Option(None, "--authfile", metavar="FILE", help=AUTHFILE_HELP),
+    retries: int = typer.Option(3, "--retries", min=0, help=RETRIES_HELP),
+    retry_delay: float = typer.Option(1.0, "--retry-delay", min=0.0, metavar="SECONDS", help=RETRY_DELAY_HELP),
+    digestfile: Optional[Path] = typer.Option(None, "--digestfile", metavar="FILE", help=DIGESTFILE_HELP),
+    metadata_file: Optional[Path] = typer.Option(None, "--metadata-file", metavar="FILE", help=METADATA_HELP),
 ) -> None:
-    """Build the images of one or more profiles, then label, tag and verify them."""
+    """Build the images of one or more profiles, then label, tag and verify them (and push with --push)."""
     from builder import project as project_mod
     from builder import render
 
@@ -229,6 +246,10 @@ def build_command(
     overrides = _overrides(sets, target=target, tags=tags, labels=labels, build_args=build_args, no_cache=no_cache, pull=pull)
     # Resolve and plan every profile first: a typo in the third profile should not cost two builds.
     plans = [project_mod.plan(project.profile(name, overrides), project.now) for name in names]
+    push_flags = _PushFlags(to, tls_verify, cert_dir, authfile, retries, retry_delay, digestfile, metadata_file)
+    if not push:
+        push_flags.reject_without_push()
+    targets = [push_flags.destinations(plan.profile) for plan in plans] if push else []
 
     if dry_run:
         documents = [p.to_dict() for p in plans]
@@ -245,17 +266,250 @@ def build_command(
     options: GlobalOptions = ctx.obj
     live = render.is_interactive(sys.stderr)
     results = []
+    pushed = []
     with connect(options.url) as engine:
         for plan in plans:
             with render.BuildDisplay(plan.profile.name, live=live, quiet=quiet, prefix=len(plans) > 1) as display:
                 results.append(run_build(plan, engine, display.on_event))
+        for plan, result, destinations in zip(plans, results, targets):
+            pushed.append(_push(engine, plan.profile.name, result.image_id, plan.profile.tags, destinations, push_flags, live, quiet))
+    if push:
+        push_flags.write_files(pushed)
     if as_json:
-        render.print_json({"images": [r.to_dict() for r in results]})
+        document: dict[str, Any] = {"images": [r.to_dict() for r in results]}
+        if push:
+            document["pushed"] = [p.to_dict() for p in pushed]
+        render.print_json(document)
     elif quiet:
         for result in results:
             sys.stdout.write(result.image_id + "\n")
     else:
         render.print_build_summary(results)
+        if push:
+            render.print_push_summary(pushed)
+
+
+@app.command("push")
+def push_command(
+    ctx: typer.Context,
+    names: List[str] = typer.Argument(..., metavar="NAME", help="Profiles whose built images to push."),
+    sets: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
+    to: List[str] = typer.Option([], "--to", metavar="REF", help=TO_HELP),
+    tls_verify: Optional[str] = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
+    cert_dir: Optional[Path] = typer.Option(None, "--cert-dir", metavar="DIR", help=CERT_HELP),
+    authfile: Optional[Path] = typer.Option(None, "--authfile", metavar="FILE", help=AUTHFILE_HELP),
+    retries: int = typer.Option(3, "--retries", min=0, help=RETRIES_HELP),
+    retry_delay: float = typer.Option(1.0, "--retry-delay", min=0.0, metavar="SECONDS", help=RETRY_DELAY_HELP),
+    digestfile: Optional[Path] = typer.Option(None, "--digestfile", metavar="FILE", help=DIGESTFILE_HELP),
+    metadata_file: Optional[Path] = typer.Option(None, "--metadata-file", metavar="FILE", help=METADATA_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document with every pushed reference and digest."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress; print only the pushed references with digests."),
+) -> None:
+    """Push what `imgctl build` made: every tag to every destination, then ask each registry for the digest."""
+    from builder import render
+    from builder.engine import connect
+    from builder.push import local_image
+
+    project = _project(ctx)
+    profiles = [project.profile(name, sets) for name in names]
+    flags = _PushFlags(to, tls_verify, cert_dir, authfile, retries, retry_delay, digestfile, metadata_file)
+    targets = [flags.destinations(profile) for profile in profiles]
+    options: GlobalOptions = ctx.obj
+    live = render.is_interactive(sys.stderr)
+    results = []
+    with connect(options.url) as engine:
+        images = [local_image(engine, profile) for profile in profiles]
+        for profile, image_id, destinations in zip(profiles, images, targets):
+            results.append(_push(engine, profile.name, image_id, profile.tags, destinations, flags, live, quiet or as_json))
+    flags.write_files(results)
+    if as_json:
+        render.print_json({"pushed": [r.to_dict() for r in results]})
+    elif quiet:
+        for result in results:
+            for ref in result.pushed:
+                sys.stdout.write(ref.with_digest + "\n")
+    else:
+        render.print_push_summary(results)
+
+
+def _push(engine: Any, profile: str, image_id: str, tags: Any, destinations: Any, flags: "_PushFlags", live: bool, quiet: bool) -> Any:
+    from builder import render
+    from builder.push import push_image
+
+    with render.PushDisplay(live=live, quiet=quiet) as display:
+        return push_image(engine, profile, image_id, tags, destinations, flags.options(), display.on_event)
+
+
+@app.command("save")
+def save_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Profile whose built image to save."),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="The archive to write."),
+    fmt: str = typer.Option("oci-archive", "--format", metavar="FORMAT", help="oci-archive or docker-archive."),
+    sets: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
+) -> None:
+    """Write the image `imgctl build` made to a tarball, without a registry (Kaniko's --no-push --tar-path)."""
+    from builder import render
+    from builder.engine import connect
+    from builder.push import local_image
+
+    if fmt not in ("oci-archive", "docker-archive"):
+        raise ConfigError(f"expected oci-archive or docker-archive, got {fmt!r}", key="--format")
+    if not output.parent.is_dir():
+        raise ConfigError(f"directory {output.parent} does not exist", key="--output")
+    profile = _project(ctx).profile(name, sets)
+    options: GlobalOptions = ctx.obj
+    # Written beside the target and renamed at the end: a failed export never leaves half an archive.
+    partial = output.with_name(f".{output.name}.imgctl-partial")
+    try:
+        with connect(options.url) as engine:
+            local_image(engine, profile)
+            with open(partial, "wb") as out:
+                size = engine.save(profile.refs[0], fmt, out)
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    sys.stderr.write(f"saved {profile.refs[0]} to {output} ({fmt}, {render.human_size(size)})\n")
+
+
+auth_app = typer.Typer(help="Registry credentials: where imgctl finds them, and whether registries accept them.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+
+
+@auth_app.command("check")
+def auth_check_command(
+    ctx: typer.Context,
+    targets: List[str] = typer.Argument(None, metavar="[NAME|REF]", help="Profiles (their push destinations) or repositories; default: every profile with push destinations."),
+    authfile: Optional[Path] = typer.Option(None, "--authfile", metavar="FILE", help=AUTHFILE_HELP),
+    tls_verify: Optional[str] = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
+    cert_dir: Optional[Path] = typer.Option(None, "--cert-dir", metavar="DIR", help=CERT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """For each destination: which file and key (or helper) holds its credentials, and whether the registry accepts them."""
+    from builder import render
+    from builder.auth import lookup
+    from builder.errors import AuthError, RegistryError
+    from builder.registry import RegistryClient, TLSConfig
+
+    flags = _PushFlags([], tls_verify, cert_dir, authfile, 0, 0.0, None, None)
+    destinations = _auth_destinations(ctx, targets or [], flags)
+    rows = []
+    failed = False
+    for destination in destinations:
+        found = lookup(destination.repository, env=os.environ, authfile=authfile)
+        credential = found.credential
+        if credential is None:
+            where = "none found"
+        else:
+            where = credential.source + (f" (key {credential.key})" if credential.key else "")
+        client = RegistryClient(destination.registry, credential, TLSConfig(verify=destination.verify, cert_dir=destination.cert_dir), retries=1, backoff=0.2)
+        try:
+            verdict = "accepted: " + client.check_login()
+        except (AuthError, RegistryError) as error:
+            verdict = f"refused: {error}"
+            failed = True
+        finally:
+            client.close()
+        rows.append({"repository": destination.repository, "credentials": where, "user": credential.username if credential else None, "result": verdict, "tried": list(found.tried), "warnings": list(found.warnings)})
+    if as_json:
+        render.print_json({"destinations": rows})
+    else:
+        render.print_table(None, ("DESTINATION", "CREDENTIALS", "USER", "REGISTRY SAYS"), [(r["repository"], r["credentials"], r["user"] or "-", r["result"]) for r in rows])
+        for row in rows:
+            for warning in row["warnings"]:
+                sys.stderr.write(f"warning: {warning}\n")
+    if failed:
+        raise typer.Exit(3)
+
+
+def _auth_destinations(ctx: typer.Context, targets: List[str], flags: "_PushFlags") -> list[Any]:
+    """Repositories named directly, the push destinations of named profiles, or of every profile."""
+    from builder.profiles import ProfileSummary, find_profiles_dir, summarize
+    from builder.push import Destination, checked_repository
+
+    options: GlobalOptions = ctx.obj
+    explicit = bool(targets)
+    if not explicit:
+        profiles_dir = find_profiles_dir(Path.cwd(), options.profiles_dir, os.environ)
+        targets = [s.name for s in summarize(profiles_dir) if isinstance(s, ProfileSummary)]
+    project = None
+    found: list[Any] = []
+    for target in targets:
+        if "/" in target:
+            verify = flags.verify() is not False
+            found.append(Destination(checked_repository(target), verify=verify, cert_dir=flags.cert_dir))
+            continue
+        project = project or _project(ctx)
+        profile = project.profile(target)
+        if profile.push:
+            found.extend(flags.destinations(profile))
+        elif explicit:
+            raise ConfigError(f"profile {target} has no push destinations", file=profile.file, key="push")
+    if not found:
+        raise ConfigError("no push destinations to check", hint="name a repository: imgctl auth check quay.io/team/api")
+    return list({d.repository: d for d in found}.values())
+
+
+@dataclass(frozen=True)
+class _PushFlags:
+    """The push options shared by `imgctl push` and `imgctl build --push`, as podman spells them."""
+
+    to: List[str]
+    tls_verify: Optional[str]
+    cert_dir: Optional[Path]
+    authfile: Optional[Path]
+    retries: int
+    retry_delay: float
+    digestfile: Optional[Path]
+    metadata_file: Optional[Path]
+
+    def reject_without_push(self) -> None:
+        given = [flag for flag, value in (("--to", self.to), ("--digestfile", self.digestfile), ("--metadata-file", self.metadata_file)) if value]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only apply to a push", hint="add --push, or use `imgctl push`")
+
+    def verify(self) -> Optional[bool]:
+        if self.tls_verify is None:
+            return None
+        word = self.tls_verify.strip().lower()
+        if word in ("true", "1", "yes"):
+            return True
+        if word in ("false", "0", "no"):
+            return False
+        raise ConfigError(f"expected true or false, got {self.tls_verify!r}", key="--tls-verify", hint="--tls-verify=false")
+
+    def destinations(self, profile: Any) -> Any:
+        from builder.push import destinations
+
+        if self.cert_dir is not None and not self.cert_dir.is_dir():
+            raise ConfigError(f"{self.cert_dir} is not a directory", key="--cert-dir", hint="a directory holding the registry's CA as *.crt")
+        if self.authfile is not None and not self.authfile.is_file():
+            raise ConfigError(f"{self.authfile} does not exist", key="--authfile", hint="create it with `podman login --authfile FILE REGISTRY`")
+        return destinations(profile, self.to, tls_verify=self.verify(), cert_dir=self.cert_dir.resolve() if self.cert_dir else None)
+
+    def options(self) -> Any:
+        from builder.push import PushOptions
+
+        return PushOptions(retries=self.retries, retry_delay=self.retry_delay, authfile=self.authfile, env=dict(os.environ))
+
+    def write_files(self, results: Any) -> None:
+        from builder import render
+
+        pushed = [ref for result in results for ref in result.pushed]
+        if self.digestfile is not None and pushed:
+            # podman's format: the digest alone. With several references, the first profile's first one.
+            _write_atomic(self.digestfile, pushed[0].digest)
+        if self.metadata_file is not None:
+            import json
+
+            _write_atomic(self.metadata_file, json.dumps({"pushed": [r.to_dict() for r in results]}, indent=2) + "\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename, so a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.imgctl-tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
 
 
 @contextmanager
@@ -284,6 +538,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Console entry point. Click handles usage errors (exit 2); everything else ends here."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("IMGCTL_DEBUG") == "1"
+    if "--debug" in args:
+        # Accepted anywhere on the line (`imgctl push app --debug`), as people type it when a run fails.
+        args = ["--debug", *(a for a in args if a != "--debug")]
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="imgctl: %(name)s: %(message)s", stream=sys.stderr
     )

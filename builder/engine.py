@@ -80,6 +80,10 @@ class Engine:
     def close(self) -> None:
         self._client.close()
 
+    def clone(self) -> Engine:
+        """Another connection to the same service, for work that runs in parallel."""
+        return Engine(self.endpoint)
+
     def ping(self, timeout: float = 3.0) -> bool:
         try:
             response = self._client.api.get("/_ping", timeout=timeout)
@@ -124,6 +128,53 @@ class Engine:
                     yield json.loads(raw)
                 except ValueError:
                     yield {"stream": raw.decode("utf-8", "replace") + "\n"}
+        finally:
+            response.close()
+
+    def push(
+        self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool
+    ) -> Iterator[dict[str, Any]]:
+        """Push `source` (a local name or id) to `destination` and yield the service's progress messages.
+
+        podman-py's `images.push()` never reads the stream (it returns invented text), and with the
+        default `quiet=true` the service reports nothing until the end. With `quiet=false` the real
+        progress lines arrive, and a failure arrives as `{"error": ...}` inside an HTTP 200 body.
+        """
+        from urllib.parse import quote
+
+        headers = {"X-Registry-Auth": auth_header} if auth_header else {}
+        params = {"destination": destination, "tlsVerify": "true" if tls_verify else "false", "quiet": "false"}
+        try:
+            response = self._client.api.post(
+                f"/images/{quote(source, safe='')}/push", params=params, headers=headers, stream=True
+            )
+        except (OSError, requests_errors()) as exc:
+            raise EngineError(f"the engine at {self.endpoint.url} failed during the push request: {exc}") from exc
+        try:
+            if response.status_code != 200:
+                yield {"error": _error_text(response)}
+                return
+            for raw in response.iter_lines():
+                if raw:
+                    try:
+                        yield json.loads(raw)
+                    except ValueError:
+                        yield {"stream": raw.decode("utf-8", "replace")}
+        finally:
+            response.close()
+
+    def save(self, ref: str, fmt: str, out: Any) -> int:
+        """Write the image as an archive (`oci-archive` or `docker-archive`) to the binary file `out`."""
+        from urllib.parse import quote
+
+        response = self._client.api.get(f"/images/{quote(ref, safe='')}/get", params={"format": fmt}, stream=True)
+        try:
+            self._raise_for_status(response, f"exporting {ref}")
+            written = 0
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                out.write(chunk)
+                written += len(chunk)
+            return written
         finally:
             response.close()
 

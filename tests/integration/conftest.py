@@ -99,11 +99,15 @@ def write_engine_config(directory: Path) -> dict[str, str]:
     env.update(
         CONTAINERS_CONF=str(containers_conf),
         CONTAINERS_STORAGE_CONF=str(storage_conf),
-        # Our own runtime dir: a rootless socket or auth file of the developer's must not be picked up.
+        # Our own runtime dir and home: no socket, auth file or certs.d of the developer's is picked up,
+        # and the service reads CA directories from the same HOME as imgctl (see push._engine_trusts).
         XDG_RUNTIME_DIR=str(directory / "xdg-run"),
+        HOME=str(directory / "home"),
     )
-    env.pop("CONTAINER_HOST", None)
+    for name in ("CONTAINER_HOST", "REGISTRY_AUTH_FILE", "DOCKER_CONFIG", "XDG_CONFIG_HOME"):
+        env.pop(name, None)
     (directory / "xdg-run").mkdir(exist_ok=True, mode=0o700)
+    (directory / "home").mkdir(exist_ok=True)
     return env
 
 

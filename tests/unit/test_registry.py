@@ -1,0 +1,751 @@
+"""builder.registry without a real registry: challenge parsing, the retry policy, the auth flows and
+secret hygiene, against a scripted HTTP server in a thread on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import http.client
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import urllib3
+
+from builder.errors import AuthError, ConfigError, RegistryError
+from builder.registry import (
+    MANIFEST_MEDIA_TYPES,
+    Challenge,
+    RegistryClient,
+    TLSConfig,
+    is_transient,
+    parse_www_authenticate,
+    retry_after_seconds,
+    retry_delays,
+)
+from tests.registry_fixtures import FaultProxy, RequestCounter
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@dataclass(frozen=True)
+class Cred:
+    """Stand-in for builder.auth.Credential (same fields, same secret-free repr)."""
+
+    registry: str
+    username: str | None
+    password: str | None = field(default=None, repr=False)
+    identity_token: str | None = field(default=None, repr=False)
+    source: str = "test auth.json"
+    key: str | None = None
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        if self.username and self.password:
+            return (self.username, self.password)
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# A scripted server
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+Handler = Callable[[Seen], Reply]
+
+
+class ScriptedServer:
+    """An HTTP/1.1 server on loopback whose answers come from `handler(request)`; records every request."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.seen: list[Seen] = []
+        lock = threading.Lock()
+        outer = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like a registry
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                url = urlsplit(self.path)
+                seen = Seen(self.command, url.path, parse_qs(url.query), dict(self.headers.items()), body)
+                with lock:
+                    outer.seen.append(seen)
+                reply = outer.handler(seen)
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(reply.body)
+
+            do_GET = do_HEAD = do_POST = do_PUT = _any
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self.httpd.daemon_threads = True
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def paths(self) -> list[str]:
+        return [f"{s.method} {s.path}" for s in self.seen]
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    def start(handler: Handler) -> ScriptedServer:
+        server = ScriptedServer(handler)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+class Sleeps(list):
+    """A `sleep` that records instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def client_for(server: ScriptedServer, credential: Cred | None = None, **options: object) -> RegistryClient:
+    options.setdefault("sleep", Sleeps())
+    options.setdefault("timeout", 5.0)
+    return RegistryClient(server.host, credential, TLSConfig(verify=False), **options)  # type: ignore[arg-type]
+
+
+def basic_header(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# --------------------------------------------------------------------------------------------------
+# WWW-Authenticate
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('Basic realm="imgctl-test"', [Challenge("basic", {"realm": "imgctl-test"})]),
+        (
+            'Bearer realm="https://auth.example.com/token",service="registry.example.com",'
+            'scope="repository:team/app:pull,push"',
+            [
+                Challenge(
+                    "bearer",
+                    {
+                        "realm": "https://auth.example.com/token",
+                        "service": "registry.example.com",
+                        "scope": "repository:team/app:pull,push",
+                    },
+                )
+            ],
+        ),
+        # unquoted values, odd spacing and case, several challenges in one header
+        (
+            "BEARER Realm=https://h/t , service = s, Basic realm=x",
+            [Challenge("bearer", {"realm": "https://h/t", "service": "s"}), Challenge("basic", {"realm": "x"})],
+        ),
+        (
+            'Bearer realm="r",error="invalid_token",error_description="expired"',
+            [Challenge("bearer", {"realm": "r", "error": "invalid_token", "error_description": "expired"})],
+        ),
+        ('Basic realm="a \\"quoted\\" realm"', [Challenge("basic", {"realm": 'a "quoted" realm'})]),
+        ("Basic", [Challenge("basic", {})]),
+        ("", []),
+        (" , ,", []),
+        ("@@@", []),
+        # junk after a parameter: keep what was parsed
+        ('Bearer realm="r" junk', [Challenge("bearer", {"realm": "r"})]),
+        ('Basic realm="unterminated', [Challenge("basic", {"realm": "unterminated"})]),
+    ],
+)
+def test_parse_www_authenticate(header: str, expected: list[Challenge]) -> None:
+    assert parse_www_authenticate(header) == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# Retry policy
+
+
+def test_retry_delays_full_jitter_with_fixed_rng() -> None:
+    assert list(retry_delays(3, 0.5, lambda: 1.0)) == [0.5, 1.0, 2.0]
+    assert list(retry_delays(4, 0.5, lambda: 0.5)) == [0.25, 0.5, 1.0, 2.0]
+    assert list(retry_delays(3, 0.5, lambda: 0.0)) == [0.0, 0.0, 0.0]
+    assert list(retry_delays(0, 0.5, lambda: 1.0)) == []
+    assert list(retry_delays(-1, 0.5, lambda: 1.0)) == []
+
+
+def test_retry_delays_are_capped_and_lazy() -> None:
+    assert list(retry_delays(8, 1.0, lambda: 1.0, cap=10.0)) == [1, 2, 4, 8, 10, 10, 10, 10]
+    calls = []
+
+    def rng() -> float:
+        calls.append(1)
+        return 0.5
+
+    delays = retry_delays(3, 1.0, rng)
+    assert calls == []  # nothing drawn until a retry happens
+    assert next(delays) == 0.5 and len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "transient"),
+    [
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+        (429, True),
+        (408, True),
+        (501, False),
+        (505, False),
+        (200, False),
+        (400, False),
+        (401, False),
+        (403, False),
+        (404, False),
+        (True, False),
+        (requests.exceptions.ConnectionError("refused"), True),
+        (requests.exceptions.ConnectTimeout("slow"), True),
+        (requests.exceptions.ReadTimeout("slow"), True),
+        (requests.exceptions.ChunkedEncodingError("cut"), True),
+        (requests.exceptions.SSLError("certificate verify failed"), False),
+        (requests.exceptions.InvalidURL("bad"), False),
+        (requests.exceptions.TooManyRedirects("loop"), False),
+        (ConnectionRefusedError(111, "refused"), True),
+        (ConnectionResetError(104, "reset"), True),
+        (BrokenPipeError(32, "pipe"), True),
+        (TimeoutError("timed out"), True),
+        (socket.timeout("timed out"), True),
+        (urllib3.exceptions.ProtocolError("Connection aborted."), True),
+        (ValueError("not a network error"), False),
+        (RegistryError("wrapped"), False),
+    ],
+)
+def test_is_transient(failure: object, transient: bool) -> None:
+    assert is_transient(failure) is transient  # type: ignore[arg-type]
+
+
+def test_is_transient_accepts_a_response() -> None:
+    response = requests.Response()
+    response.status_code = 503
+    assert is_transient(response)
+    response.status_code = 404
+    assert not is_transient(response)
+
+
+def test_retry_after_seconds() -> None:
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    now = time.time()
+    date = email.utils.formatdate(now + 20, usegmt=True)
+    assert 18 <= retry_after_seconds(date, now=lambda: now) <= 21  # type: ignore[operator]
+    assert retry_after_seconds(email.utils.formatdate(now - 60, usegmt=True), now=lambda: now) == 0.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Auth flows
+
+
+def test_anonymous_access(serve) -> None:
+    server = serve(lambda r: Reply(200, body=b"{}"))
+    with client_for(server) as client:
+        assert client.check_login() == "anonymous access"
+    assert "Authorization" not in server.seen[0].headers
+
+
+def test_basic_flow_and_credentials_sent_up_front_afterwards(serve) -> None:
+    good = basic_header("alice", "s3cret-pw")
+
+    def handler(r: Seen) -> Reply:
+        if r.headers.get("Authorization") != good:
+            return Reply(401, {"WWW-Authenticate": 'Basic realm="test"'}, b'{"errors":[{"code":"UNAUTHORIZED"}]}')
+        if r.path == "/v2/":
+            return Reply(200, body=b"{}")
+        return Reply(200, {"Docker-Content-Digest": DIGEST})
+
+    server = serve(handler)
+    with client_for(server, Cred(server.host, "alice", "s3cret-pw")) as client:
+        assert client.check_login() == "Basic auth accepted"
+        assert client.manifest_digest("team/app", "v1") == DIGEST
+    assert server.paths() == ["GET /v2/", "GET /v2/", "HEAD /v2/team/app/manifests/v1"]
+    assert "Authorization" not in server.seen[0].headers
+    assert server.seen[2].headers["Authorization"] == good  # no second 401 round trip
+
+
+def test_manifest_digest_asks_for_every_manifest_type_and_returns_none_on_404(serve) -> None:
+    def handler(r: Seen) -> Reply:
+        if r.path.endswith("/v1"):
+            return Reply(200, {"Docker-Content-Digest": DIGEST})
+        return Reply(404, body=b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
+
+    server = serve(handler)
+    with client_for(server) as client:
+        assert client.manifest_digest("team/app", "v1") == DIGEST
+        assert client.manifest_digest("team/app", "missing") is None
+    accept = server.seen[0].headers["Accept"]
+    assert all(media_type in accept for media_type in MANIFEST_MEDIA_TYPES)
+    assert [s.method for s in server.seen] == ["HEAD", "HEAD"]  # 404 is an answer: never retried
+
+
+def test_manifest_digest_without_header_hashes_the_body(serve) -> None:
+    manifest = b'{"schemaVersion":2}'
+
+    def handler(r: Seen) -> Reply:
+        return Reply(200, {"Content-Type": MANIFEST_MEDIA_TYPES[1]}, manifest)
+
+    server = serve(handler)
+    with client_for(server) as client:
+        import hashlib
+
+        assert client.manifest_digest("team/app", "v1") == "sha256:" + hashlib.sha256(manifest).hexdigest()
+    assert [s.method for s in server.seen] == ["HEAD", "GET"]
+
+
+@pytest.mark.parametrize("repository", ["127.0.0.1:5000/team/app", "Team/App", "team//app", "", "team/app:v1"])
+def test_manifest_digest_rejects_bad_repository(serve, repository: str) -> None:
+    server = serve(lambda r: Reply(500))
+    with client_for(server) as client, pytest.raises(ConfigError):
+        client.manifest_digest(repository, "v1")
+    assert server.seen == []
+
+
+def test_bad_tag_and_bad_registry_name() -> None:
+    with RegistryClient("127.0.0.1:1", None, TLSConfig()) as client, pytest.raises(ConfigError):
+        client.manifest_digest("team/app", "-bad")
+    with pytest.raises(ConfigError):
+        RegistryClient("https://127.0.0.1:1/v2", None, TLSConfig())
+
+
+class TokenServer:
+    """Registry + token server on one scripted server: /token issues tokens, the rest wants them."""
+
+    def __init__(self, serve, *, expires_in: int = 300, password: str = "pw", identity: str | None = None) -> None:
+        self.issued: list[str] = []
+        self.expires_in = expires_in
+        self.password = password
+        self.identity = identity
+        self.server: ScriptedServer = serve(self.handle)
+        self.realm = f"http://{self.server.host}/token"
+
+    def handle(self, r: Seen) -> Reply:
+        if r.path == "/token":
+            if r.method == "POST":
+                form = parse_qs(r.body.decode())
+                if form.get("refresh_token") != [self.identity]:
+                    return Reply(401)
+            elif r.headers.get("Authorization") != basic_header("bob", self.password):
+                return Reply(401)
+            token = f"tok-{len(self.issued)}-{r.query.get('scope', ['-'])[0]}"
+            self.issued.append(token)
+            return Reply(200, {"Content-Type": "application/json"}, json.dumps({"token": token, "expires_in": self.expires_in}).encode())
+        auth = r.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in self.issued:
+            scope = "" if r.path == "/v2/" else f',scope="repository:{r.path.split("/manifests/")[0][4:]}:pull"'
+            return Reply(401, {"WWW-Authenticate": f'Bearer realm="{self.realm}",service="reg.test"{scope}'})
+        if r.path == "/v2/":
+            return Reply(200, body=b"{}")
+        return Reply(200, {"Docker-Content-Digest": DIGEST})
+
+    def token_requests(self) -> list[Seen]:
+        return [s for s in self.server.seen if s.path == "/token"]
+
+
+def test_bearer_flow_with_password(serve) -> None:
+    tokens = TokenServer(serve)
+    now = [1000.0]
+    with client_for(tokens.server, Cred(tokens.server.host, "bob", "pw"), clock=lambda: now[0]) as client:
+        assert client.check_login() == "bearer token accepted"
+        assert client.manifest_digest("team/app", "v1") == DIGEST
+        assert client.manifest_digest("team/app", "v2") == DIGEST  # same scope: cached token
+    requests_ = tokens.token_requests()
+    assert len(requests_) == 2
+    first, second = requests_
+    assert first.method == "GET" and first.query == {"service": ["reg.test"], "account": ["bob"]}
+    assert second.query["scope"] == ["repository:team/app:pull"]
+    assert second.headers["Authorization"] == basic_header("bob", "pw")
+    # once the realm is known, a new scope gets its token before the request: no extra 401
+    assert tokens.server.paths()[-2:] == ["HEAD /v2/team/app/manifests/v1", "HEAD /v2/team/app/manifests/v2"]
+
+
+def test_bearer_token_renewed_after_expiry(serve) -> None:
+    tokens = TokenServer(serve, expires_in=60)
+    now = [1000.0]
+    with client_for(tokens.server, Cred(tokens.server.host, "bob", "pw"), clock=lambda: now[0]) as client:
+        client.manifest_digest("team/app", "v1")
+        client.manifest_digest("team/app", "v1")
+        assert len(tokens.token_requests()) == 1
+        now[0] += 59  # inside the renewal margin
+        client.manifest_digest("team/app", "v1")
+        assert len(tokens.token_requests()) == 2
+
+
+def test_bearer_with_identity_token_posts_refresh_grant(serve) -> None:
+    tokens = TokenServer(serve, identity="id-token-xyz")
+    cred = Cred(tokens.server.host, "<token>", None, identity_token="id-token-xyz")
+    with client_for(tokens.server, cred) as client:
+        assert client.manifest_digest("team/app", "v1") == DIGEST
+    (request,) = tokens.token_requests()
+    assert request.method == "POST"
+    assert parse_qs(request.body.decode()) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["id-token-xyz"],
+        "client_id": ["imgctl"],
+        "service": ["reg.test"],
+        "scope": ["repository:team/app:pull"],
+    }
+
+
+def test_anonymous_bearer_token(serve) -> None:
+    def handler(r: Seen) -> Reply:
+        if r.path == "/token":
+            assert "Authorization" not in r.headers
+            return Reply(200, body=b'{"access_token": "anon"}')
+        if r.headers.get("Authorization") == "Bearer anon":
+            return Reply(200, body=b"{}")
+        return Reply(401, {"WWW-Authenticate": f'Bearer realm="http://{server.host}/token",service="s"'})
+
+    server = serve(handler)
+    with client_for(server) as client:
+        assert client.check_login() == "anonymous access"
+
+
+def test_missing_credentials_is_auth_error(serve) -> None:
+    server = serve(lambda r: Reply(401, {"WWW-Authenticate": 'Basic realm="x"'}))
+    with client_for(server) as client, pytest.raises(AuthError) as caught:
+        client.check_login()
+    assert server.host in str(caught.value) and "credentials" in str(caught.value)
+    assert caught.value.exit_code == 3
+    assert len(server.seen) == 1
+
+
+def test_forbidden_is_auth_error(serve) -> None:
+    server = serve(lambda r: Reply(403, body=b'{"errors":[{"code":"DENIED"}]}'))
+    with client_for(server, Cred(server.host, "alice", "pw")) as client, pytest.raises(AuthError) as caught:
+        client.manifest_digest("team/app", "v1")
+    assert "denied" in str(caught.value) and len(server.seen) == 1
+
+
+def test_unknown_challenge_is_auth_error(serve) -> None:
+    server = serve(lambda r: Reply(401, {"WWW-Authenticate": "Negotiate"}))
+    with client_for(server, Cred(server.host, "alice", "pw")) as client, pytest.raises(AuthError, match="negotiate"):
+        client.check_login()
+
+
+def test_unexpected_status_names_registry_errors(serve) -> None:
+    server = serve(lambda r: Reply(418, body=b'{"errors":[{"code":"TEAPOT","message":"short and stout"}]}'))
+    with client_for(server) as client, pytest.raises(RegistryError) as caught:
+        client.check_login()
+    assert "418" in str(caught.value) and "TEAPOT: short and stout" in str(caught.value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Secrets
+
+
+PASSWORD = "pa55-word-NEVER-shown"
+TOKEN_SECRET = "bearer-token-NEVER-shown"
+IDENTITY_SECRET = "identity-token-NEVER-shown"
+
+
+def secret_forms(*secrets: str) -> list[str]:
+    forms = list(secrets)
+    forms += [base64.b64encode(f"bob:{s}".encode()).decode() for s in secrets]
+    return forms
+
+
+def assert_no_secret(text: str, *secrets: str) -> None:
+    for form in secret_forms(*secrets):
+        assert form not in text
+
+
+@pytest.fixture
+def everything_logged(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Debug logging on everywhere, and http.client's header dump switched on process-wide."""
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(http.client.HTTPConnection, "debuglevel", 1)
+
+    def collected() -> str:
+        out = capsys.readouterr()
+        return caplog.text + out.out + out.err
+
+    return collected
+
+
+def test_refused_password_never_shown(serve, everything_logged) -> None:
+    server = serve(lambda r: Reply(401, {"WWW-Authenticate": 'Basic realm="x"'}))
+    cred = Cred(server.host, "bob", PASSWORD)
+    with client_for(server, cred) as client, pytest.raises(AuthError) as caught:
+        client.check_login()
+    error = caught.value
+    assert server.host in str(error) and "bob" in str(error)
+    assert server.seen[1].headers["Authorization"] == basic_header("bob", PASSWORD)  # it was sent...
+    shown = " ".join([str(error), repr(error), error.hint or "", repr(client), repr(cred), everything_logged()])
+    assert_no_secret(shown, PASSWORD)  # ...and never shown
+
+
+def test_bearer_token_and_identity_token_never_shown(serve, everything_logged) -> None:
+    def handler(r: Seen) -> Reply:
+        if r.path == "/token":
+            return Reply(200, body=json.dumps({"token": TOKEN_SECRET, "expires_in": 300}).encode())
+        # the registry refuses every token: the flow must give up with an AuthError
+        return Reply(401, {"WWW-Authenticate": f'Bearer realm="http://{server.host}/token",service="s",error="invalid_token"'})
+
+    server = serve(handler)
+    for cred in (Cred(server.host, "bob", PASSWORD), Cred(server.host, None, None, identity_token=IDENTITY_SECRET)):
+        with client_for(server, cred) as client, pytest.raises(AuthError) as caught:
+            client.manifest_digest("team/app", "v1")
+        assert any(s.headers.get("Authorization") == f"Bearer {TOKEN_SECRET}" for s in server.seen)
+        error = caught.value
+        shown = " ".join([str(error), repr(error), error.hint or "", repr(client), everything_logged()])
+        assert_no_secret(shown, PASSWORD, TOKEN_SECRET, IDENTITY_SECRET)
+
+
+def test_token_server_failure_never_shows_secrets(serve, everything_logged) -> None:
+    def handler(r: Seen) -> Reply:
+        if r.path == "/token":
+            return Reply(500, body=b"oops")
+        return Reply(401, {"WWW-Authenticate": f'Bearer realm="http://{server.host}/token?x=1",service="s"'})
+
+    server = serve(handler)
+    with client_for(server, Cred(server.host, "bob", PASSWORD), retries=1) as client, pytest.raises(RegistryError) as caught:
+        client.check_login()
+    assert "500" in str(caught.value)
+    assert len([s for s in server.seen if s.path == "/token"]) == 2  # a 5xx token server is retried too
+    assert_no_secret(" ".join([str(caught.value), repr(caught.value), everything_logged()]), PASSWORD)
+
+
+# --------------------------------------------------------------------------------------------------
+# Retries
+
+
+def flaky(failures: int, status: int = 503, headers: dict[str, str] | None = None) -> Handler:
+    count = [0]
+
+    def handler(r: Seen) -> Reply:
+        count[0] += 1
+        if count[0] <= failures:
+            return Reply(status, headers or {})
+        return Reply(200, body=b"{}")
+
+    return handler
+
+
+def test_transient_status_is_retried_with_backoff(serve) -> None:
+    server = serve(flaky(2))
+    sleeps = Sleeps()
+    with client_for(server, sleep=sleeps, backoff=0.5, rng=lambda: 0.5) as client:
+        assert client.check_login() == "anonymous access"
+    assert len(server.seen) == 3
+    assert sleeps == [0.25, 0.5]
+
+
+def test_gives_up_after_retries_plus_one_attempts(serve) -> None:
+    server = serve(flaky(100, status=502))
+    sleeps = Sleeps()
+    with client_for(server, sleep=sleeps, retries=3) as client, pytest.raises(RegistryError) as caught:
+        client.check_login()
+    assert len(server.seen) == 4 and len(sleeps) == 3
+    message = str(caught.value)
+    assert server.host in message and "after 4 attempts" in message and "502" in message
+    assert caught.value.exit_code == 6
+
+
+def test_retry_after_is_honoured_when_small(serve) -> None:
+    server = serve(flaky(1, status=429, headers={"Retry-After": "2"}))
+    sleeps = Sleeps()
+    with client_for(server, sleep=sleeps, backoff=0.01) as client:
+        client.check_login()
+    assert sleeps == [2.0]
+
+
+def test_long_retry_after_gives_up_at_once(serve) -> None:
+    server = serve(flaky(1, status=503, headers={"Retry-After": "3600"}))
+    sleeps = Sleeps()
+    with client_for(server, sleep=sleeps) as client, pytest.raises(RegistryError, match="retry after 3600 s"):
+        client.check_login()
+    assert len(server.seen) == 1 and sleeps == []
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_never_retried(serve, status: int) -> None:
+    server = serve(lambda r: Reply(status, {"WWW-Authenticate": 'Basic realm="x"'} if status == 401 else {}))
+    sleeps = Sleeps()
+    with client_for(server, sleep=sleeps) as client:
+        try:
+            client.manifest_digest("team/app", "v1")
+        except AuthError:
+            pass
+    assert len(server.seen) == 1 and sleeps == []
+
+
+def test_connection_refused_is_retried_then_registry_error() -> None:
+    port = _closed_port()
+    sleeps = Sleeps()
+    with RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), sleep=sleeps, retries=2) as client:
+        with pytest.raises(RegistryError, match="connection refused") as caught:
+            client.check_login()
+    assert "after 3 attempts" in str(caught.value) and len(sleeps) == 2
+
+
+def test_a_silent_server_times_out_within_bounds() -> None:
+    # Listening but never answering: the kernel completes the handshake, nobody reads.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), timeout=0.2, retries=1, backoff=0.01) as client:
+            with pytest.raises(RegistryError, match="timed out"):
+                client.check_login()
+        assert time.monotonic() - started < 3
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------------
+# Scheme and TLS settings
+
+
+def test_verify_on_against_plain_http_says_no_tls(serve) -> None:
+    server = serve(lambda r: Reply(200))
+    with RegistryClient(server.host, None, TLSConfig(verify=True)) as client, pytest.raises(RegistryError) as caught:
+        client.check_login()
+    assert "does not speak TLS" in str(caught.value) and "tls_verify = false" in (caught.value.hint or "")
+    assert server.seen == []  # the TLS hello is not an HTTP request
+
+
+def test_verify_off_falls_back_to_http_once(serve) -> None:
+    server = serve(lambda r: Reply(200, {"Docker-Content-Digest": DIGEST}, b"{}"))
+    with client_for(server) as client:
+        assert client.check_login() == "anonymous access"
+        assert client.manifest_digest("team/app", "v1") == DIGEST
+    assert len(server.seen) == 2
+
+
+def test_cert_dir_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a directory"):
+        RegistryClient("127.0.0.1:1", None, TLSConfig(cert_dir=tmp_path / "missing"))
+
+
+def test_cert_dir_half_client_pair_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "client.cert").write_text("x")
+    with pytest.raises(ConfigError, match="client.key"):
+        RegistryClient("127.0.0.1:1", None, TLSConfig(cert_dir=tmp_path))
+
+
+def test_cert_dir_bundle_removed_on_close(tmp_path: Path) -> None:
+    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    client = RegistryClient("127.0.0.1:1", None, TLSConfig(cert_dir=tmp_path))
+    bundle = Path(client._verify)  # type: ignore[arg-type]
+    assert bundle.is_file() and "MIIB" in bundle.read_text()
+    client.close()
+    assert not bundle.exists()
+    client.close()  # twice is fine
+
+
+def test_repr_shows_no_credential() -> None:
+    client = RegistryClient("127.0.0.1:1", Cred("127.0.0.1:1", "bob", PASSWORD), TLSConfig())
+    assert PASSWORD not in repr(client) and "bob" not in repr(client)
+    client.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# The test proxy itself (tests/registry_fixtures.py)
+
+
+def test_request_counter_content_length_and_chunked_split_anywhere() -> None:
+    stream = (
+        b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"PUT /up HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+        b"PATCH /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        b"HEAD /v2/x HTTP/1.1\r\n\r\n"
+    )
+    for step in (1, 2, 7, len(stream)):
+        counter = RequestCounter()
+        for i in range(0, len(stream), step):
+            counter.feed(stream[i : i + step])
+        assert counter.count == 4 and counter.at_boundary and not counter.broken
+
+
+def test_fault_proxy_fails_first_requests_then_pipes(serve) -> None:
+    server = serve(lambda r: Reply(200, body=b"{}"))
+    with FaultProxy(server.host, fail_first=2, status=503) as proxy:
+        sleeps = Sleeps()
+        with RegistryClient(proxy.host, None, TLSConfig(verify=False), sleep=sleeps, retries=3) as client:
+            # verify off: the TLS probe takes one failure (a reset), the plain requests the rest
+            assert client.check_login() == "anonymous access"
+            assert client.check_login() == "anonymous access"
+        assert proxy.failures_sent == 2
+    assert len(server.seen) == 2  # failed requests never reach the target
+
+
+def test_fault_proxy_plain_http_failures_are_http_statuses(serve) -> None:
+    server = serve(lambda r: Reply(200, body=b"ok"))
+    with FaultProxy(server.host, fail_first=1, status=429) as proxy, requests.Session() as session:
+        first = session.get(f"http://{proxy.host}/a", timeout=5)
+        second = session.get(f"http://{proxy.host}/b", timeout=5)
+        third = session.get(f"http://{proxy.host}/c", timeout=5)  # same piped keep-alive connection
+        assert (first.status_code, first.headers["Connection"]) == (429, "close")
+        assert (second.status_code, third.status_code) == (200, 200)
+        assert proxy.requests_seen == 3 and proxy.failures_sent == 1 and proxy.connections == 2
+    assert [s.path for s in server.seen] == ["/b", "/c"]
+
+
+def test_fault_proxy_drops_large_uploads(serve) -> None:
+    server = serve(lambda r: Reply(201))
+    with FaultProxy(server.host, drop_after_bytes=10_000, drop_times=1) as proxy:
+        payload = b"x" * 100_000
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.put(f"http://{proxy.host}/upload", data=payload, timeout=5)
+        assert requests.put(f"http://{proxy.host}/upload", data=payload, timeout=5).status_code == 201
+        assert proxy.drops == 1
+    assert [len(s.body) for s in server.seen] == [100_000]
+
+
+def test_fault_proxy_refuses_non_loopback_targets() -> None:
+    with pytest.raises(ValueError):
+        FaultProxy("10.0.0.1:5000")
