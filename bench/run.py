@@ -9,6 +9,8 @@ service with storage of its own, and times whole processes (wall clock, median o
      `podman build`  vs  `imgctl build`  vs  podman-py `images.build(path=)`
   2. no ignore file, `COPY . /app`: the same three
   3. `imgctl --help` and `imgctl list`
+  4. pushing a 100 MB image with 3 tags to a local registry (Debian's docker-registry, htpasswd auth):
+     `imgctl push` (3 tags)  vs  `podman push` of one tag plus `podman push` of the other two
 
 Each build uses --no-cache so every run does the same work. podman-py's numbers are slow by tens of
 seconds; `--skip-slow` leaves them out.
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-slow", action="store_true", help="leave out podman-py's images.build(path=)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "imgctl-bench")
+    parser.add_argument("--only", choices=("build", "cli", "push"), action="append", help="run only these parts (repeatable)")
     args = parser.parse_args()
 
     work: Path = args.workdir
@@ -126,6 +129,58 @@ def main() -> None:
 
 
 def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+    parts = set(args.only or ("build", "cli", "push"))
+    rows: list[tuple[str, float | None, float, float | None]] = []
+    if "build" in parts:
+        rows += build_cases(tree, work, env, args)
+    if "cli" in parts:
+        rows += cli_cases(work, env, args)
+    if "push" in parts:
+        rows += push_case(work, env, args)
+    return rows
+
+
+def push_case(work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+    sys.path.insert(0, str(ROOT))
+    from tests.registry_fixtures import start_registry
+
+    project = work / "push-project"
+    (project / "profiles").mkdir(parents=True, exist_ok=True)
+    payload = project / "payload.bin"
+    if not payload.exists() or payload.stat().st_size != 100 * 1000 * 1000:
+        payload.write_bytes(random.Random(7).randbytes(100 * 1000 * 1000))
+    (project / "Containerfile").write_text("FROM scratch\nCOPY payload.bin /payload.bin\n")
+    (project / "profiles" / "push.toml").write_text('image = "localhost/bench/push"\ntags = ["1.0", "1", "latest"]\n')
+    imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
+    timed([*imgctl, "build", "push", "--quiet"], env)
+    auth = work / "push-auth.json"
+    podman_s, imgctl_s = [], []
+    print("case: push 100 MB, 3 tags", flush=True)
+    for run in range(args.runs):
+        # A fresh registry each time: every run uploads every blob.
+        for who, sink in (("podman", podman_s), ("imgctl", imgctl_s)):
+            registry = start_registry(work / f"registry-{who}-{run}", auth=True)
+            try:
+                import base64, json as jsonlib
+
+                token = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+                auth.write_text(jsonlib.dumps({"auths": {registry.host: {"auth": token}}}))
+                auth.chmod(0o600)
+                target = f"{registry.host}/bench/push"
+                if who == "podman":
+                    start = time.perf_counter()
+                    for tag in ("1.0", "1", "latest"):
+                        timed(["podman", "push", "--tls-verify=false", "--authfile", str(auth), f"localhost/bench/push:{tag}", f"{target}:{tag}"], env)
+                    sink.append(time.perf_counter() - start)
+                else:
+                    sink.append(timed([*imgctl, "push", "push", "--to", target, "--tls-verify=false", "--authfile", str(auth), "--quiet"], env))
+            finally:
+                registry.stop()
+        print(f"  run {run + 1}: podman push x3 {podman_s[-1]:.2f}s, imgctl push {imgctl_s[-1]:.2f}s", flush=True)
+    return [("push 100 MB, 3 tags (podman: 3 pushes)", statistics.median(podman_s), statistics.median(imgctl_s), None)]
+
+
+def build_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
     project = work / "project"
     (project / "profiles").mkdir(parents=True, exist_ok=True)
     (project / "profiles" / "bench.toml").write_text(
@@ -154,7 +209,15 @@ def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespac
             podmanpy_s = median([PYTHON, "-c", PODMAN_PY, env["CONTAINER_HOST"], str(tree)], env, args.runs)
             print(f"  podman-py build  {podmanpy_s:.2f}s", flush=True)
         rows.append((name, podman_s, imgctl_s, podmanpy_s))
+    return rows
 
+
+def cli_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+    project = work / "project"
+    (project / "profiles").mkdir(parents=True, exist_ok=True)
+    (project / "profiles" / "bench.toml").write_text('image = "localhost/bench/imgctl"\n')
+    imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
+    rows = []
     help_s = median([*imgctl, "--help"], env, max(args.runs, 5))
     list_s = median([*imgctl, "list"], env, max(args.runs, 5))
     podman_version = median(["podman", "--version"], env, max(args.runs, 5))

@@ -179,15 +179,7 @@ def push_image(
     lookups = {d.repository: _credentials(d, options) for d in targets}
 
     def one(destination: Destination) -> list[PushedRef]:
-        # A connection of its own: the push streams of several destinations run side by side.
-        worker = engine.clone()
-        try:
-            return [
-                _push_tag(worker, image_id, destination, tag, lookups[destination.repository], options, emit)
-                for tag in tags
-            ]
-        finally:
-            worker.close()
+        return _push_destination(engine, image_id, destination, tags, lookups[destination.repository], options, emit)
 
     pool = ThreadPoolExecutor(max_workers=max(1, len(targets)), thread_name_prefix="push")
     with ExitStack() as trust:
@@ -224,6 +216,58 @@ def _credentials(destination: Destination, options: PushOptions) -> Lookup:
     return found
 
 
+def _push_destination(
+    engine: Engine,
+    image_id: str,
+    destination: Destination,
+    tags: Sequence[str],
+    found: Lookup,
+    options: PushOptions,
+    emit: EventSink,
+) -> list[PushedRef]:
+    """All tags to one repository: the first alone (it uploads the blobs), the rest side by side (they find
+    every blob present and only write a manifest), then the registry is asked for every tag's digest."""
+
+    def push(tag: str) -> tuple[int, float]:
+        # A connection of its own per stream: several pushes run at once.
+        worker = engine.clone()
+        try:
+            return _push_tag(worker, image_id, destination, tag, found, options, emit)
+        finally:
+            worker.close()
+
+    first, rest = tags[0], list(tags[1:])
+    outcomes = {first: push(first)}
+    if rest:
+        with ThreadPoolExecutor(max_workers=len(rest), thread_name_prefix="push-tag") as pool:
+            outcomes.update(zip(rest, pool.map(push, rest)))
+
+    client = RegistryClient(
+        destination.registry,
+        found.credential,
+        TLSConfig(verify=destination.verify, cert_dir=destination.cert_dir),
+        retries=options.retries,
+        backoff=options.retry_delay,
+    )
+    pushed = []
+    try:
+        for tag in tags:
+            reference = f"{destination.repository}:{tag}"
+            digest = client.manifest_digest(destination.path, tag)
+            if digest is None:
+                emit(PushEvent(reference, "failed", "missing from the registry"))
+                raise RegistryError(
+                    f"{reference} is missing from the registry after the push reported success",
+                    hint="the registry may be dropping manifests (quota, retention policy, a proxy); check its logs",
+                )
+            emit(PushEvent(reference, "done", digest))
+            attempts, seconds = outcomes[tag]
+            pushed.append(PushedRef(reference=reference, digest=digest, attempts=attempts, seconds=seconds))
+    finally:
+        client.close()
+    return pushed
+
+
 def _push_tag(
     engine: Engine,
     image_id: str,
@@ -232,7 +276,8 @@ def _push_tag(
     found: Lookup,
     options: PushOptions,
     emit: EventSink,
-) -> PushedRef:
+) -> tuple[int, float]:
+    """Push one tag, retrying transient failures; returns (attempts, seconds)."""
     reference = f"{destination.repository}:{tag}"
     credential: Credential | None = found.credential
     started = time.monotonic()
@@ -270,29 +315,7 @@ def _push_tag(
         emit(PushEvent(reference, "retry", f"{_short(error)}; retrying in {delay:.1f}s"))
         time.sleep(delay)
 
-    digest = _registry_digest(destination, tag, credential, options)
-    emit(PushEvent(reference, "done", digest))
-    return PushedRef(reference=reference, digest=digest, attempts=attempt, seconds=time.monotonic() - started)
-
-
-def _registry_digest(destination: Destination, tag: str, credential: Credential | None, options: PushOptions) -> str:
-    client = RegistryClient(
-        destination.registry,
-        credential,
-        TLSConfig(verify=destination.verify, cert_dir=destination.cert_dir),
-        retries=options.retries,
-        backoff=options.retry_delay,
-    )
-    try:
-        digest = client.manifest_digest(destination.path, tag)
-    finally:
-        client.close()
-    if digest is None:
-        raise RegistryError(
-            f"{destination.repository}:{tag} is missing from the registry after the push reported success",
-            hint="the registry may be dropping manifests (quota, retention policy, a proxy); check its logs",
-        )
-    return digest
+    return attempt, time.monotonic() - started
 
 
 def _classify(error: str, destination: Destination, found: Lookup, authfile: Path | None) -> ImgctlError:
