@@ -201,7 +201,8 @@ class PushDisplay:
         if self.live:
             from rich.live import Live
 
-            self._live = Live(get_renderable=self._render, console=_console(self.stream), refresh_per_second=8, transient=False)
+            # Transient: the summary table that follows says the same, once.
+            self._live = Live(get_renderable=self._render, console=_console(self.stream), refresh_per_second=8, transient=True)
             self._live.__enter__()
         return self
 
@@ -248,12 +249,14 @@ class PushDisplay:
 
 
 def print_push_summary(results: Sequence[Any], stream: TextIO | None = None) -> None:
-    rows = [
-        (r.profile, p.reference, p.digest, f"{p.seconds:.1f}s" + (f" ({p.attempts} attempts)" if p.attempts > 1 else ""))
-        for r in results
-        for p in r.pushed
-    ]
-    print_table(None, ("PROFILE", "PUSHED", "DIGEST", "TIME"), rows, stream)
+    """One line per pushed reference: plain text, so a full digest is never wrapped or cut."""
+    out = stream or sys.stdout
+    pushed = [p for r in results for p in r.pushed]
+    width = max((len(p.reference) for p in pushed), default=0)
+    for p in pushed:
+        retried = f" ({p.attempts} attempts)" if p.attempts > 1 else ""
+        out.write(f"pushed {p.reference:<{width}}  {p.seconds:4.1f}s{retried}  {p.digest}\n")
+    out.flush()
 
 
 def print_plan(plan: dict[str, Any], stream: TextIO | None = None) -> None:
