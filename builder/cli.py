@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -546,6 +547,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     )
     from builder import render
 
+    # urllib3 warns on every unverified HTTPS request; imgctl only makes one when the user asked for
+    # tls_verify = false, and says so in --debug.
+    warnings.filterwarnings("ignore", message="Unverified HTTPS request")
     try:
         with _signals_raise():
             app(args=args, prog_name="imgctl")
