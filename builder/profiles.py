@@ -332,6 +332,10 @@ SCHEMA: tuple[Setting, ...] = (
             "build secrets: id = source file, relative to the project root"),
     Setting("push", _StringList(), (), 'push = ["quay.io/team/api"]',
             "repositories (with registry, without tag) that `imgctl push` sends every tag to"),
+    Setting("context_pruning", _Boolean(), True, "context_pruning = false",
+            "send only the context paths the Containerfile can read (on top of the ignore rules)"),
+    Setting("ignore", _StringList(), (), 'ignore = ["*.log", "docs/"]',
+            "extra ignore patterns for this profile, applied after the ignore file; the file is not changed"),
     Setting("registries", _RegistryTable(), _NO_ENTRIES,
             'registries = { "registry.example.com:5000" = { tls_verify = false } }',
             "per-registry settings: tls_verify, cert_dir, insecure"),
@@ -814,6 +818,8 @@ class Profile:
     extends: tuple[str, ...]  # ancestors, nearest first
     raw: dict[str, Any]  # merged values after --set, before expansion; no defaults; its own `extends` only
     push: tuple[str, ...] = ()  # destination repositories, normalized, with a registry host, no tag
+    context_pruning: bool = True
+    ignore: tuple[str, ...] = ()  # extra ignore patterns, after the ignore file's
     registries: Mapping[str, RegistrySettings] = field(default_factory=dict)  # by registry host
 
     def registry(self, host: str) -> RegistrySettings:
@@ -852,6 +858,8 @@ class Profile:
             "version": self.version,
             "extends": list(self.extends),
             "push": list(self.push),
+            "context_pruning": self.context_pruning,
+            "ignore": list(self.ignore),
             "registries": {
                 host: {"tls_verify": r.tls_verify, "cert_dir": str(r.cert_dir) if r.cert_dir else None, "insecure": r.insecure}
                 for host, r in self.registries.items()
@@ -997,6 +1005,8 @@ def load_profile(
         raw={key: _copy(value) for key, value in values.values.items()},
         push=_push(values),
         registries=MappingProxyType(_registries(values, root)),
+        context_pruning=values.get("context_pruning"),
+        ignore=tuple(values.get("ignore")),
     )
 
 

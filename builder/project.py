@@ -41,12 +41,18 @@ class Project:
         return load_profile(self.profiles_dir, name, overrides=overrides, env=self.env, now=self.now)
 
 
-def snapshot(profile: Profile) -> ContextSnapshot:
+def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
+    """The ignore file's rules (the one buildah would pick), plus the profile's own `ignore` patterns."""
     ignore_file = find_ignore_file(profile.context, profile.containerfile)
-    if ignore_file is not None:
-        rules = IgnoreRules.parse(ignore_file.read_text(encoding="utf-8", errors="replace"), source=ignore_file)
-    else:
-        rules = IgnoreRules.from_patterns(())
+    rules = IgnoreRules.load(ignore_file) if ignore_file is not None else IgnoreRules.from_patterns(())
+    if profile.ignore:
+        rules = rules.extended(profile.ignore, origin=profile.file)
+    return rules, ignore_file
+
+
+def snapshot(profile: Profile) -> ContextSnapshot:
+    """What the ignore rules keep of the context (before any pruning by the Containerfile)."""
+    rules, ignore_file = ignore_rules(profile)
     return scan(profile.context, rules, ignore_file)
 
 
