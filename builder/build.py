@@ -7,7 +7,7 @@ plain lines.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,8 @@ from builder.buildlog import BuildLog
 from builder.context import tar_stream
 from builder.engine import Engine
 from builder.errors import BuildError, VerifyError
-from builder.plan import BuildPlan
+from builder.inputs import DIGEST_LABEL, HashCache, Inputs, compute, decode_label, explain
+from builder.plan import TIME_VARYING_LABELS, BuildPlan
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class BuildResult:
     cached_steps: int = 0
     steps: int = 0
     warnings: tuple[str, ...] = field(default=())
+    up_to_date: bool = False
+    reasons: tuple[str, ...] = field(default=())  # why it was built, for --explain
+    sent_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,22 +51,54 @@ class BuildResult:
             "labels": self.labels,
             "size": self.size,
             "seconds": round(self.seconds, 3),
+            "up_to_date": self.up_to_date,
+            "reasons": list(self.reasons),
+            "sent_bytes": self.sent_bytes,
         }
 
 
 EventSink = Callable[[BuildEvent], None]
 
 
-def run_build(plan: BuildPlan, engine: Engine, on_event: EventSink | None = None) -> BuildResult:
+def run_build(
+    plan: BuildPlan,
+    engine: Engine,
+    on_event: EventSink | None = None,
+    *,
+    cache: HashCache | None = None,
+    base_digests: Mapping[str, str | None] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> BuildResult:
+    """Build `plan` unless an image with the same inputs exists (then only tag it).
+
+    Without a `cache` every build runs (no input digest is computed).
+    """
     emit = on_event or (lambda event: None)
     started = time.monotonic()
     log = BuildLog()
 
+    inputs = compute(plan, base_digests or {}, cache) if cache is not None else None
+    reasons: list[str] = []
+    if inputs is not None:
+        if plan.profile.no_cache:
+            reasons = ["--no-cache (no_cache = true) always builds"]
+        else:
+            found = engine.images_with_label(DIGEST_LABEL, inputs.digest) if inputs.complete else []
+            if found:
+                emit(BuildEvent("phase", log, f"up to date: image {found[0][:12]} has the same inputs; tagging it"))
+                result = _retag(plan, engine, found[0], started)
+                cache.save()
+                return result
+            reasons = _why_built(plan, engine, inputs, cache)
+
+    labels = dict(plan.labels)
+    if inputs is not None and inputs.complete:
+        labels.update(inputs.to_label())
     body = tar_stream(plan.snapshot, plan.extra)
-    image_id = _follow(engine.build(plan.params, body), log, emit)
+    image_id = _follow(engine.build(plan.params, body, headers), log, emit)
 
     emit(BuildEvent("phase", log, "labelling and tagging"))
-    label_params, label_files = plan.label_step(image_id)
+    label_params, label_files = plan.label_step(image_id, labels)
     label_log = BuildLog()
     final_id = _follow(engine.build(label_params, _small_tar(label_files)), label_log, lambda event: None)
 
@@ -72,6 +108,9 @@ def run_build(plan: BuildPlan, engine: Engine, on_event: EventSink | None = None
     labels = (image.get("Config") or {}).get("Labels") or image.get("Labels") or {}
     tags = tuple(image.get("RepoTags") or ())
     verify(plan, labels, tags)
+    if inputs is not None and cache is not None:
+        cache.remember(inputs)
+        cache.save()
     return BuildResult(
         profile=plan.profile.name,
         image_id=final_id,
@@ -81,7 +120,41 @@ def run_build(plan: BuildPlan, engine: Engine, on_event: EventSink | None = None
         seconds=time.monotonic() - started,
         cached_steps=log.cached_steps,
         steps=log.steps_seen,
+        reasons=tuple(reasons),
+        sent_bytes=plan.snapshot.total_size,
     )
+
+
+def _retag(plan: BuildPlan, engine: Engine, image_id: str, started: float) -> BuildResult:
+    """An image with these inputs exists: give it this build's tags; nothing is uploaded or built."""
+    for ref in plan.refs:
+        repository, _, tag = ref.rpartition(":")
+        engine.tag(image_id, repository, tag)
+    image = engine.inspect_image(image_id)
+    if image is None:
+        raise VerifyError(f"image {image_id[:12]} disappeared while it was being tagged")
+    labels = (image.get("Config") or {}).get("Labels") or image.get("Labels") or {}
+    # The image keeps the creation time of the build that made it: that is when its content was made.
+    verify(plan, labels, tuple(image.get("RepoTags") or ()), ignore=TIME_VARYING_LABELS)
+    return BuildResult(
+        profile=plan.profile.name,
+        image_id=str(image["Id"]),
+        tags=plan.refs,
+        labels=dict(labels),
+        size=int(image.get("Size") or 0),
+        seconds=time.monotonic() - started,
+        up_to_date=True,
+    )
+
+
+def _why_built(plan: BuildPlan, engine: Engine, inputs: Inputs, cache: HashCache) -> list[str]:
+    """Compare with the image the profile's first tag names now (the previous build, usually)."""
+    previous = engine.inspect_image(plan.refs[0])
+    recorded = None
+    if previous is not None:
+        labels = (previous.get("Config") or {}).get("Labels") or previous.get("Labels") or {}
+        recorded = decode_label(labels, cache)
+    return explain(recorded, inputs)
 
 
 def _follow(messages: Any, log: BuildLog, emit: EventSink) -> str:
@@ -108,10 +181,12 @@ def _follow(messages: Any, log: BuildLog, emit: EventSink) -> str:
     return log.image_id
 
 
-def verify(plan: BuildPlan, labels: dict[str, str], repo_tags: tuple[str, ...]) -> None:
+def verify(plan: BuildPlan, labels: dict[str, str], repo_tags: tuple[str, ...], ignore: Collection[str] = ()) -> None:
     """Fail unless the image carries every requested label value and every requested name."""
     problems = []
     for key, wanted in plan.labels.items():
+        if key in ignore:
+            continue
         if key not in labels:
             problems.append(f"label {key} is missing")
         elif labels[key] != wanted:

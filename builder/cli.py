@@ -22,6 +22,8 @@ import typer
 from builder import __version__
 from builder.errors import ConfigError, ImgctlError, Interrupted
 
+log = logging.getLogger("imgctl.cli")
+
 app = typer.Typer(
     name="imgctl",
     help="Build, label, tag and push container images with Podman, from TOML profiles in profiles/.",
@@ -179,7 +181,9 @@ def context_command(
     from builder import render
 
     profile = _project(ctx).profile(name, sets)
-    snap = project_mod.snapshot(profile)
+    bases = _base_images_for_context(ctx, profile)
+    full = project_mod.snapshot(profile)
+    snap, notes = project_mod.sent_snapshot(profile, full, bases)
     files = [e for e in snap.entries if e.kind != "dir"]
     largest = snap.largest_dirs(10)
     if as_json:
@@ -192,9 +196,15 @@ def context_command(
                 "sizes": {e.path: e.size for e in files},
                 "file_count": snap.file_count,
                 "bytes": snap.total_size,
+                "kept_by_ignore_rules": {
+                    "files": [e.path for e in full.entries if e.kind != "dir"],
+                    "file_count": full.file_count,
+                    "bytes": full.total_size,
+                },
                 "excluded": snap.excluded_count,
                 "pruned_dirs": list(snap.pruned_dirs),
                 "largest_dirs": [{"path": d, "bytes": b, "files": n} for d, b, n in largest],
+                "pruning": notes,
             }
         )
         return
@@ -204,15 +214,84 @@ def context_command(
         out.write(f"{render.human_size(entry.size):>10}  {entry.path}{suffix}\n")
     out.write("\n")
     render.print_table(
-        "largest directories", ("DIRECTORY", "SIZE", "FILES"), [(d or ".", render.human_size(b), str(n)) for d, b, n in largest]
+        "largest directories sent", ("DIRECTORY", "SIZE", "FILES"), [(d or ".", render.human_size(b), str(n)) for d, b, n in largest]
     )
-    decided = str(snap.ignore_file) if snap.ignore_file else "none (everything is sent)"
+    decided = str(snap.ignore_file) if snap.ignore_file else "none"
     out.write(
         f"\ncontext {snap.root}\n"
         f"ignore file: {decided}\n"
-        f"sent: {snap.file_count} files, {render.human_size(snap.total_size)}; "
-        f"excluded: {snap.excluded_count} paths ({len(snap.pruned_dirs)} directories skipped without reading)\n"
+        f"the ignore rules keep: {full.file_count} files, {render.human_size(full.total_size)} "
+        f"({full.excluded_count} paths excluded, {len(full.pruned_dirs)} directories skipped without reading)\n"
+        f"sent to the build:     {snap.file_count} files, {render.human_size(snap.total_size)}\n"
     )
+    for note in notes:
+        out.write(f"  {note}\n")
+
+
+def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
+    """Base image facts for pruning; asks the engine only when the Containerfile has external bases."""
+    from builder import project as project_mod
+
+    offline = project_mod.base_images_of(profile, None)
+    if offline.facts is not None:
+        return offline
+    from builder.engine import connect
+    from builder.errors import EngineError
+
+    options: GlobalOptions = ctx.obj
+    try:
+        with connect(options.url) as engine:
+            return project_mod.base_images_of(profile, engine)
+    except EngineError as error:
+        log.debug("no engine to inspect the base images: %s", error)
+        return offline
+
+
+@app.command("ignore")
+def ignore_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Profile whose context gets the .containerignore."),
+    write: bool = typer.Option(False, "--write", help="Write the file (shows the diff and asks first)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --write: do not ask."),
+    sets: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
+) -> None:
+    """Propose a .containerignore for NAME's context: only rules for what is there, never what the build copies."""
+    from builder import project as project_mod
+    from builder import render
+    from builder.ignorefile import propose
+
+    profile = _project(ctx).profile(name, sets)
+    needed, warnings = project_mod.named_by_containerfile(profile)
+    proposal = propose(profile.context, profile.containerfile, needed, profile_patterns=profile.ignore, profile_file=profile.file)
+    out = sys.stdout
+    for warning in (*warnings, *proposal.warnings):
+        sys.stderr.write(f"warning: {warning}\n")
+    if not proposal.changed:
+        out.write(f"{proposal.path}: nothing to add\n")
+    else:
+        for rule in proposal.added:
+            example = f" (e.g. {rule.matched[0]})" if rule.matched else ""
+            out.write(f"+ {rule.pattern:<28} {rule.category}: {rule.reason}{example}\n")
+    for line in proposal.kept:
+        out.write(f"  {line}\n")
+    if proposal.before and proposal.after:
+        (files_before, bytes_before), (files_after, bytes_after) = proposal.before, proposal.after
+        out.write(
+            f"context: {files_before} files, {render.human_size(bytes_before)} now; "
+            f"{files_after} files, {render.human_size(bytes_after)} with the proposal\n"
+        )
+    if not write or not proposal.changed:
+        if proposal.changed:
+            out.write(f"run `imgctl ignore {name} --write` to write {proposal.path}\n")
+        return
+    out.write(proposal.diff())
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError("refusing to write without confirmation: stdin is not a terminal", hint="add --yes")
+        if not typer.confirm(f"write {proposal.path}?", default=False):
+            raise typer.Exit(1)
+    proposal.write()
+    out.write(f"wrote {proposal.path}\n")
 
 
 @app.command("build")
@@ -229,6 +308,7 @@ def build_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent and run; do not touch the engine."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document with the results."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No build log; print only the image ids."),
+    explain: bool = typer.Option(False, "--explain", help="Say why each image was built rather than found up to date."),
     push: bool = typer.Option(False, "--push", help="Push every tag to the profile's destinations after the build."),
     to: List[str] = typer.Option([], "--to", metavar="REF", help=TO_HELP),
     tls_verify: Optional[str] = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
@@ -245,15 +325,16 @@ def build_command(
 
     project = _project(ctx)
     overrides = _overrides(sets, target=target, tags=tags, labels=labels, build_args=build_args, no_cache=no_cache, pull=pull)
-    # Resolve and plan every profile first: a typo in the third profile should not cost two builds.
-    plans = [project_mod.plan(project.profile(name, overrides), project.now) for name in names]
+    # Resolve every profile first: a typo in the third profile should not cost two builds.
+    profiles = [project.profile(name, overrides) for name in names]
     push_flags = _PushFlags(to, tls_verify, cert_dir, authfile, retries, retry_delay, digestfile, metadata_file)
     if not push:
         push_flags.reject_without_push()
-    targets = [push_flags.destinations(plan.profile) for plan in plans] if push else []
+    targets = [push_flags.destinations(profile) for profile in profiles] if push else []
 
     if dry_run:
-        documents = [p.to_dict() for p in plans]
+        # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
+        documents = [project_mod.plan(profile, project.now).to_dict() for profile in profiles]
         if as_json:
             render.print_json({"plans": documents})
         else:
@@ -263,17 +344,33 @@ def build_command(
 
     from builder.build import run_build
     from builder.engine import connect
+    from builder.inputs import HashCache
 
     options: GlobalOptions = ctx.obj
     live = render.is_interactive(sys.stderr)
+    cache = HashCache.open(os.environ)
     results = []
     pushed = []
+    hinted = False
     with connect(options.url) as engine:
-        for plan in plans:
-            with render.BuildDisplay(plan.profile.name, live=live, quiet=quiet, prefix=len(plans) > 1) as display:
-                results.append(run_build(plan, engine, display.on_event))
-        for plan, result, destinations in zip(plans, results, targets):
-            pushed.append(_push(engine, plan.profile.name, result.image_id, plan.profile.tags, destinations, push_flags, live, quiet))
+        for profile in profiles:
+            bases = project_mod.base_images_of(profile, engine)
+            plan = project_mod.plan(profile, project.now, bases)
+            for note in plan.notes:
+                log.debug("%s: %s", profile.name, note)
+            if not hinted and not (quiet or as_json):
+                hinted = _suggest_ignore_file(plan)
+            header = project_mod.build_auth_header(profile, bases, os.environ, authfile)
+            with render.BuildDisplay(profile.name, live=live, quiet=quiet, prefix=len(profiles) > 1) as display:
+                result = run_build(
+                    plan, engine, display.on_event, cache=cache, base_digests=bases.digests,
+                    headers={"X-Registry-Config": header} if header else None,
+                )
+            results.append(result)
+            if explain and not (quiet or as_json):
+                render.print_reasons(result)
+        for profile, result, destinations in zip(profiles, results, targets):
+            pushed.append(_push(engine, profile.name, result.image_id, profile.tags, destinations, push_flags, live, quiet))
     if push:
         push_flags.write_files(pushed)
     if as_json:
@@ -288,6 +385,22 @@ def build_command(
         render.print_build_summary(results)
         if push:
             render.print_push_summary(pushed)
+
+
+IGNORE_HINT_BYTES = 50 * 1000 * 1000
+
+
+def _suggest_ignore_file(plan: Any) -> bool:
+    """Mention `imgctl ignore` (once per run) when a context without an ignore file sends over 50 MB."""
+    if plan.snapshot.ignore_file is not None or plan.snapshot.total_size <= IGNORE_HINT_BYTES:
+        return False
+    from builder.render import human_size
+
+    sys.stderr.write(
+        f"hint: the context of {plan.profile.name} has no .containerignore and sends {human_size(plan.snapshot.total_size)}; "
+        f"`imgctl ignore {plan.profile.name}` proposes one\n"
+    )
+    return True
 
 
 @app.command("push")

@@ -187,6 +187,14 @@ class Engine:
         self._raise_for_status(response, f"inspecting image {ref}")
         return response.json()
 
+    def images_with_label(self, key: str, value: str) -> list[str]:
+        """Ids of local images carrying the label key=value, newest first."""
+        filters = json.dumps({"label": [f"{key}={value}"]})
+        response = self._client.api.get("/images/json", params={"filters": filters})
+        self._raise_for_status(response, f"listing images labelled {key}")
+        images = sorted(response.json() or [], key=lambda image: image.get("Created", 0), reverse=True)
+        return [str(image["Id"]) for image in images]
+
     def tag(self, image_id: str, repository: str, tag: str) -> None:
         response = self._client.api.post(f"/images/{image_id}/tag", params={"repo": repository, "tag": tag})
         self._raise_for_status(response, f"tagging {image_id[:12]} as {repository}:{tag}")

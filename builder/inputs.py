@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence, Tuple
 
 from builder.context import DIR, FILE, SYMLINK, ContextSnapshot
 from builder.errors import ConfigError
-from builder.plan import INJECTED_PREFIX, BuildPlan
+from builder.plan import INJECTED_PREFIX, TIME_VARYING_LABELS, BuildPlan
 
 __all__ = [
     "COMPONENTS_LABEL",
@@ -61,7 +61,6 @@ _LABEL_BUDGET = 32 * 1024
 # Component values kept in labels and in the local detail files: 64 bits tell two versions of one file
 # apart for --explain, while the full values still decide the digest itself.
 _SHORT = 16
-_TIME_VARYING_LABELS = frozenset({"org.opencontainers.image.created"})
 _OWN_LABEL_PREFIX = "io.imgctl.inputs."
 # Build parameters that do not change what is built. `secrets` is here because it names the random tar
 # members; the secret ids are taken from it separately. Any parameter not listed here, and not given a
@@ -173,7 +172,7 @@ def compute(plan: BuildPlan, base_digests: Mapping[str, str | None], cache: Hash
         components[f"secret:{secret_id}"] = _sha(b"secret")
     components.update(_extra_components(plan, skip={plan.dockerfile, *secret_members}))
     for key, value in plan.labels.items():
-        if key not in _TIME_VARYING_LABELS and not key.startswith(_OWN_LABEL_PREFIX):
+        if key not in TIME_VARYING_LABELS and not key.startswith(_OWN_LABEL_PREFIX):
             components[f"label:{key}"] = _sha(value.encode("utf-8", "surrogatepass"))
     for ref, digest in base_digests.items():
         components[f"base:{ref}"] = digest or UNKNOWN

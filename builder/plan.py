@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets as random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +26,9 @@ from builder.errors import ConfigError
 from builder.profiles import Profile
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+# Labels that differ on every build of the same content; neither inputs nor compared on an up-to-date image.
+TIME_VARYING_LABELS = frozenset({"org.opencontainers.image.created"})
 
 # Profile spelling -> the libpod build API's pull policy names.
 PULL_POLICIES = {"missing": "missing", "always": "always", "never": "never", "newer": "ifnewer"}
@@ -54,12 +57,13 @@ class BuildPlan:
     labels: Mapping[str, str]  # every label the final image must carry
     refs: tuple[str, ...]  # every name the final image must carry
     notes: tuple[str, ...] = field(default=())
+    full_snapshot: ContextSnapshot | None = None  # what the ignore rules keep, before pruning
 
-    def label_step(self, image_id: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    def label_step(self, image_id: str, labels: Mapping[str, str] | None = None) -> tuple[dict[str, Any], dict[str, bytes]]:
         """Parameters and tar members of the call that labels and tags the built image."""
         params: dict[str, Any] = {
             "dockerfile": "Containerfile",
-            "labels": json.dumps(dict(self.labels)),
+            "labels": json.dumps(dict(self.labels if labels is None else labels)),
             "t": list(self.refs),
             "layers": "true",
             "outputformat": OCI_MANIFEST,
@@ -70,6 +74,7 @@ class BuildPlan:
 
     def to_dict(self) -> dict[str, Any]:
         snap = self.snapshot
+        full = self.full_snapshot or snap
         return {
             "profile": self.profile.name,
             "resolved": self.profile.to_dict(),
@@ -80,6 +85,7 @@ class BuildPlan:
                 "files": snap.file_count,
                 "bytes": snap.total_size,
                 "excluded": snap.excluded_count,
+                "kept_by_ignore_rules": {"files": full.file_count, "bytes": full.total_size},
             },
             "tar_extra": sorted(self.extra),
             "build_params": dict(self.params),
@@ -106,10 +112,18 @@ def oci_labels(profile: Profile, provenance: Provenance) -> dict[str, str]:
     return labels
 
 
-def plan_build(profile: Profile, snapshot: ContextSnapshot, provenance: Provenance, *, nonce: str | None = None) -> BuildPlan:
+def plan_build(
+    profile: Profile,
+    snapshot: ContextSnapshot,
+    provenance: Provenance,
+    *,
+    nonce: str | None = None,
+    full_snapshot: ContextSnapshot | None = None,
+    notes: Sequence[str] = (),
+) -> BuildPlan:
     nonce = nonce or random.token_hex(6)
     extra: dict[str, Path | bytes] = {}
-    notes: list[str] = []
+    notes = list(notes)
     excluded_names: list[str] = []
 
     dockerfile = _containerfile_in_context(profile, snapshot)
@@ -172,6 +186,7 @@ def plan_build(profile: Profile, snapshot: ContextSnapshot, provenance: Provenan
         labels=labels,
         refs=profile.refs,
         notes=tuple(notes),
+        full_snapshot=full_snapshot,
     )
 
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from builder import refs
+from builder.auth import lookup, x_registry_config
+from builder.containerfile import ImageFacts, Reach, Source, base_images, image_facts, parse, prune, reach
 from builder.context import ContextSnapshot, scan
 from builder.ignore import IgnoreRules, find_ignore_file
 from builder.plan import BuildPlan, Provenance, plan_build
@@ -56,12 +60,117 @@ def snapshot(profile: Profile) -> ContextSnapshot:
     return scan(profile.context, rules, ignore_file)
 
 
+@dataclass(frozen=True)
+class BaseImages:
+    """What the engine knows of a build's external base images (empty without an engine)."""
+
+    facts: Mapping[str, ImageFacts] | None  # None: not asked (dry run), so pruning cannot be decided
+    digests: Mapping[str, str | None]  # None for an image not present locally
+
+
+def base_images_of(profile: Profile, engine: Any | None) -> BaseImages:
+    """Inspect the external base images the build uses: their config decides pruning, their digest skipping."""
+    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
+    refs = base_images(text, profile.build_args, profile.target)
+    if engine is None:
+        return BaseImages(facts=None if refs else {}, digests={ref: None for ref in refs})
+    facts: dict[str, ImageFacts] = {}
+    digests: dict[str, str | None] = {}
+    for ref in refs:
+        info = engine.inspect_image(ref)
+        if info is None:
+            digests[ref] = None  # not pulled yet: the build pulls it; this run sends the whole context
+            continue
+        facts[ref] = image_facts(info)
+        # With pull = always/newer the local copy may be stale: its digest proves nothing about the build.
+        digests[ref] = info.get("Digest") if profile.pull in ("missing", "never") else None
+    return BaseImages(facts=facts, digests=digests)
+
+
+def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) -> tuple[ContextSnapshot, list[str]]:
+    """What a build sends: the ignore rules' snapshot, pruned to what the Containerfile can read.
+
+    Returns the snapshot and the lines that say why (for --debug and `imgctl context`).
+    """
+    if not profile.context_pruning:
+        return full, ["context_pruning = false: sending everything the ignore rules keep"]
+    if bases.facts is None:
+        return full, ["pruning needs the base images' configuration from the engine; sending everything"]
+    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
+    reached = reach(text, profile.build_args, profile.target, profile.containerfile, images=bases.facts)
+    keep = [path for path in (_inside(full.root, profile.containerfile), _inside(full.root, full.ignore_file)) if path]
+    return prune(full, reached, keep), reached.describe()
+
+
+def _inside(root: Path, path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def build_auth_header(profile: Profile, bases: BaseImages, env: Mapping[str, str], authfile: Path | None = None) -> str:
+    """X-Registry-Config for the build's base image pulls ("" when no credentials apply).
+
+    The service does not read the caller's auth files, so private base images need their credentials sent.
+    """
+    lookups = []
+    for ref in bases.digests:
+        try:
+            repository = refs.split_reference(ref)[0]
+        except ValueError:
+            continue  # buildah will report a bad base image name itself
+        if refs.registry_of(repository) == refs.LOCAL_DOMAIN or "/" not in repository:
+            continue  # a local or short name: no registry to authenticate against
+        lookups.append(lookup(repository, env=env, authfile=authfile))
+    return x_registry_config(lookups)
+
+
+def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str | None], list[str]]:
+    """What `imgctl ignore` must never exclude: the paths a COPY/ADD names (not `COPY .`, which names none).
+
+    Returns the predicate (a reason, or None) and warnings about sources that could not be read literally.
+    """
+    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
+    sources: list[Source] = []
+    warnings: list[str] = []
+    for instruction in parse(text, profile.containerfile):
+        if instruction.keyword not in ("COPY", "ADD") or any(flag.startswith("--from") for flag in instruction.flags):
+            continue
+        for raw in instruction.args[:-1]:
+            if "$" in raw:
+                warnings.append(f"line {instruction.line}: {instruction.keyword} {raw} uses a variable; check that the proposal keeps what it names")
+                continue
+            if "://" in raw:
+                continue  # ADD of a URL reads nothing from the context
+            pattern = raw.strip("/").removeprefix("./").strip("/")
+            if pattern in ("", "."):
+                continue
+            sources.append(Source(instruction.line, instruction.keyword, pattern))
+    named = Reach(tuple(sources), None, ())
+
+    def needed(relpath: str, is_dir: bool) -> str | None:
+        if not named.needs(relpath, is_dir):
+            return None
+        for source in sources:
+            if Reach((source,), None, ()).needs(relpath, is_dir):
+                return f"the Containerfile copies it (line {source.line}: {source.instruction} {source.pattern})"
+        return "the Containerfile copies it"
+
+    return needed, warnings
+
+
 def provenance(profile: Profile, now: datetime) -> Provenance:
     return Provenance(created=now, revision=_git(profile.root, "rev-parse", "HEAD"), source=_source_url(profile.root))
 
 
-def plan(profile: Profile, now: datetime) -> BuildPlan:
-    return plan_build(profile, snapshot(profile), provenance(profile, now))
+def plan(profile: Profile, now: datetime, bases: BaseImages | None = None) -> BuildPlan:
+    bases = bases or base_images_of(profile, None)
+    full = snapshot(profile)
+    sent, notes = sent_snapshot(profile, full, bases)
+    return plan_build(profile, sent, provenance(profile, now), full_snapshot=full, notes=notes)
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -286,15 +286,23 @@ def print_plan(plan: dict[str, Any], stream: TextIO | None = None) -> None:
     out.flush()
 
 
+def print_reasons(result: Any, stream: TextIO | None = None) -> None:
+    """`--explain`: why this image was built, or that it was not."""
+    out = stream or sys.stderr
+    if result.up_to_date:
+        out.write(f"{result.profile}: up to date: an image with the same inputs exists ({result.image_id[:12]})\n")
+    else:
+        out.write(f"{result.profile}: built because:\n")
+        for reason in result.reasons or ("no earlier build to compare with",):
+            out.write(f"  - {reason}\n")
+    out.flush()
+
+
 def print_build_summary(results: Sequence[Any], stream: TextIO | None = None) -> None:
-    rows = [
-        (
-            r.profile,
-            r.image_id[:12],
-            human_size(r.size),
-            "\n".join(r.tags),
-            f"{r.seconds:.1f}s" + (f" ({r.cached_steps}/{r.steps} steps cached)" if r.steps else ""),
-        )
-        for r in results
-    ]
+    def time_of(r: Any) -> str:
+        if r.up_to_date:
+            return f"{r.seconds:.1f}s (up to date)"
+        return f"{r.seconds:.1f}s" + (f" ({r.cached_steps}/{r.steps} steps cached)" if r.steps else "")
+
+    rows = [(r.profile, r.image_id[:12], human_size(r.size), "\n".join(r.tags), time_of(r)) for r in results]
     print_table(None, ("PROFILE", "IMAGE ID", "SIZE", "TAGS", "TIME"), rows, stream)

@@ -47,7 +47,10 @@ def test_context_json_lists_relative_files_and_names_the_ignore_file(project: Pa
     done = imgctl("context", "api", "--json", cwd=project)
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
-    assert sorted(document["files"]) == [".containerignore", "Containerfile", "profiles/api.toml", "profiles/dev.toml", "src/app.py"]
+    # COPY src/ on FROM scratch: only src/ is read (the Containerfile and the ignore file always travel).
+    assert sorted(document["files"]) == [".containerignore", "Containerfile", "src/app.py"]
+    kept = document["kept_by_ignore_rules"]["files"]
+    assert sorted(kept) == [".containerignore", "Containerfile", "profiles/api.toml", "profiles/dev.toml", "src/app.py"]
     assert document["ignore_file"] == str(project / ".containerignore")
     assert "src/node_modules" in document["pruned_dirs"]
 
@@ -57,7 +60,8 @@ def test_context_human_output(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "src/app.py" in done.stdout
     assert "node_modules" not in done.stdout.split("ignore file:")[0]
-    assert "sent: 5 files" in done.stdout
+    assert "the ignore rules keep: 5 files" in done.stdout
+    assert "sent to the build:     3 files" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -87,4 +91,7 @@ def test_dry_run_json_touches_no_engine(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)["plans"][0]
     assert plan["tags"] == ["localhost/team/api:1.0"]
-    assert plan["context"]["files"] == 5
+    # FROM scratch needs no engine to decide pruning: only what COPY src/ reads (plus the Containerfile and
+    # the ignore file) is sent.
+    assert plan["context"]["files"] == 3
+    assert plan["context"]["kept_by_ignore_rules"]["files"] == 5

@@ -1,0 +1,333 @@
+"""Pruning the context never changes the image: random trees and Containerfiles, each built twice on a real
+podman service (once from the whole snapshot, once from `prune(snapshot, reach(...))`), and the two image
+filesystems compared file by file (type, mode, owner, size, content digest, link target, file mtimes).
+
+The images are read back with the engine's own export (`/images/{name}/get`, an OCI archive), whose layers
+are applied here with their whiteouts: what is compared is the image, not imgctl's lists.
+
+15 examples keep the suite fast (about a minute on two cores); IMGCTL_PRUNE_EXAMPLES=500 makes a soak run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import posixpath
+import shutil
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from builder.containerfile import base_images, image_facts, prune, reach
+from builder.context import ContextSnapshot, scan, tar_stream
+from builder.engine import Endpoint, Engine
+from builder.errors import ImgctlError
+from builder.ignore import IgnoreRules
+from tests.integration.conftest import BASE_IMAGE, PodmanService
+
+pytestmark = pytest.mark.integration
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+NAMES = ["a.txt", "b.py", "c.py", "src", "lib", ".hidden", "with space", "deep", "x1", "x[1]", "notes.log"]
+IGNORE_LINES = ["*.log", "deep/*.txt", "!deep/keep.txt", "**/.hidden", "lib"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Scenarios
+
+
+@dataclass(frozen=True)
+class Scenario:
+    files: dict[str, bytes]
+    dirs: tuple[str, ...]
+    links: dict[str, str]  # path -> target as written
+    containerfile: str
+    ignore: str | None
+    build_args: dict[str, str]
+    target: str | None
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> tuple[dict[str, bytes], tuple[str, ...], dict[str, str]]:
+    dirs: list[str] = []
+    for _ in range(draw(st.integers(1, 4))):
+        parent = draw(st.sampled_from([""] + dirs))
+        name = draw(st.sampled_from(NAMES))
+        path = f"{parent}/{name}" if parent else name
+        if path not in dirs and path.count("/") < 3:
+            dirs.append(path)
+    files: dict[str, bytes] = {}
+    for _ in range(draw(st.integers(2, 8))):
+        parent = draw(st.sampled_from([""] + dirs))
+        name = draw(st.sampled_from(NAMES + ["keep.txt", "main.py"]))
+        path = f"{parent}/{name}" if parent else name
+        if path not in dirs and not any(d.startswith(path + "/") for d in dirs):
+            files[path] = draw(st.binary(min_size=0, max_size=64))
+    links: dict[str, str] = {}
+    existing = sorted(files) + dirs
+    for _ in range(draw(st.integers(0, 2))):
+        parent = draw(st.sampled_from([""] + dirs))
+        name = draw(st.sampled_from(["link", "ln", "alias"]))
+        path = f"{parent}/{name}" if parent else name
+        if path in files or path in dirs or path in links or not existing:
+            continue
+        target = draw(st.sampled_from(existing))
+        absolute = draw(st.booleans())
+        links[path] = "/" + target if absolute else posixpath.relpath(target, parent or ".")
+    return files, tuple(dirs), links
+
+
+def _quote(sources: list[str], destination: str, flags: str = "", keyword: str = "COPY") -> str:
+    prefix = f"{keyword} {flags + ' ' if flags else ''}"
+    if any(" " in source for source in sources):
+        return prefix + json.dumps(sources + [destination])
+    return prefix + " ".join(sources + [destination])
+
+
+def _wildcard(path: str, draw: st.DrawFn) -> str:
+    parts = path.split("/")
+    index = draw(st.integers(0, len(parts) - 1))
+    name = parts[index].replace("[", "?").replace("]", "?")
+    how = draw(st.sampled_from(["star", "question", "class", "suffix"]))
+    if how == "star":
+        name = "*"
+    elif how == "question" and name:
+        spot = draw(st.integers(0, len(name) - 1))
+        name = name[:spot] + "?" + name[spot + 1:]
+    elif how == "class" and name:
+        name = f"[{name[0]}{name[0].upper()}]{name[1:]}" if name[0].isalnum() else name
+    elif how == "suffix" and "." in name:
+        name = "*" + name[name.index("."):]
+    parts[index] = name
+    return "/".join(parts)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    files, dirs, links = draw(trees())
+    paths = sorted(files) + list(dirs) + sorted(links)
+    lines: list[str] = []
+    build_args: dict[str, str] = {}
+    if draw(st.booleans()):
+        lines.append(f"ARG G={draw(st.sampled_from(paths)).replace(' ', '_')}")
+        if draw(st.booleans()):
+            build_args["G"] = draw(st.sampled_from(paths + ["nothere"])).replace(" ", "_")
+    stages = draw(st.integers(1, 3))
+    for index in range(stages):
+        base = BASE_IMAGE if index == 0 or draw(st.booleans()) else f"s{draw(st.integers(0, index - 1))}"
+        lines += [f"FROM {base} AS s{index}", "RUN mkdir -p /dst"]
+        for step in range(draw(st.integers(1, 4))):
+            destination = f"/dst/{index}_{step}/"
+            kind = draw(st.sampled_from(["file", "file", "dir", "wildcard", "wildcard", "dot", "arg", "global",
+                                         "from", "mount", "add", "missing", "link"]))
+            if kind in ("file", "dir", "link", "add"):
+                pool = {"file": sorted(files), "dir": list(dirs), "link": sorted(links), "add": sorted(files)}[kind]
+                if not pool:
+                    continue
+                sources = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+                prefix = draw(st.sampled_from(["", "./", "/"]))
+                lines.append(_quote([prefix + s for s in sources], destination,
+                                    keyword="ADD" if kind == "add" else "COPY"))
+            elif kind == "wildcard":
+                lines.append(_quote([_wildcard(draw(st.sampled_from(paths)), draw)], destination))
+            elif kind == "dot":
+                lines.append(f"COPY {draw(st.sampled_from(['.', './', '/']))} {destination}")
+            elif kind == "arg":
+                value = draw(st.sampled_from([p for p in paths if " " not in p] or ["nothere"]))
+                name = f"V{index}{step}"
+                lines.append(f"ARG {name}={value}")
+                if draw(st.booleans()):
+                    build_args[name] = draw(st.sampled_from(paths + ["nothere"])).replace(" ", "_")
+                reference = draw(st.sampled_from([f"${name}", f"${{{name}}}", f"${{UNSET_{name}:-{value}}}"]))
+                lines.append(f"COPY {reference} {destination}")
+            elif kind == "global" and lines[0].startswith("ARG G="):
+                lines += ["ARG G", f"COPY ${{G}} {destination}"]
+            elif kind == "from" and index > 0:
+                lines.append(f"COPY --from=s{draw(st.integers(0, index - 1))} /dst {destination}")
+            elif kind == "mount" and dirs:
+                source = draw(st.sampled_from(list(dirs)))
+                lines.append(f'RUN --mount=type=bind,source="{source}",target=/m cp -a /m {destination}')
+            elif kind == "missing":
+                lines.append(f"COPY nothere* {destination}")
+    target = draw(st.sampled_from([None] + [f"s{i}" for i in range(stages)]))
+    ignore = "\n".join(draw(st.lists(st.sampled_from(IGNORE_LINES), max_size=3))) + "\n" if draw(st.booleans()) else None
+    return Scenario(files, dirs, links, "\n".join(lines) + "\n", ignore, build_args, target)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Building and reading images back
+
+
+def write_tree(root: Path, scenario: Scenario) -> None:
+    for directory in scenario.dirs:
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    for path, data in scenario.files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    for path, target in scenario.links.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, root / path)
+    (root / "Containerfile").write_text(scenario.containerfile)
+    if scenario.ignore is not None:
+        (root / ".containerignore").write_text(scenario.ignore)
+    # Fixed mtimes: the full and the pruned upload come from one tree anyway; this keeps examples comparable.
+    for path in sorted(root.rglob("*"), reverse=True):
+        os.utime(path, (1_600_000_000, 1_600_000_000), follow_symlinks=False)
+
+
+def build(engine: Engine, snapshot: ContextSnapshot, scenario: Scenario, tag: str) -> str | None:
+    """The image id, or None when the build failed."""
+    params = {
+        "dockerfile": "Containerfile",
+        "layers": "true",
+        "nocache": "true",  # a cached RUN --mount step would hide a file missing from the upload
+        "outputformat": OCI_MANIFEST,
+        "pullpolicy": "never",
+        "rm": "true",
+        "t": tag,
+        "excludes": json.dumps(list(snapshot.rules.patterns)),
+    }
+    if scenario.build_args:
+        params["buildargs"] = json.dumps(scenario.build_args)
+    if scenario.target:
+        params["target"] = scenario.target
+    image_id = None
+    try:
+        for message in engine.build(params, tar_stream(snapshot)):
+            if "error" in message:
+                return None
+            text = message.get("stream")
+            if isinstance(text, str) and len(text.strip()) == 64:
+                image_id = text.strip()
+    except ImgctlError:
+        return None
+    return image_id
+
+
+def filesystem(engine: Engine, image: str) -> dict[str, tuple]:
+    """Path -> (type, mode, uid, gid, size, sha256, link, mtime for files) of the image's flattened layers."""
+    archive = io.BytesIO()
+    engine.save(image, "oci-archive", archive)
+    archive.seek(0)
+    with tarfile.open(fileobj=archive) as outer:
+        def blob(digest: str) -> bytes:
+            member = outer.extractfile("blobs/" + digest.replace(":", "/"))
+            assert member is not None
+            return member.read()
+
+        index = json.loads(outer.extractfile("index.json").read())  # type: ignore[union-attr]
+        manifest = json.loads(blob(index["manifests"][0]["digest"]))
+        tree: dict[str, tuple] = {}
+        for layer in manifest["layers"]:
+            with tarfile.open(fileobj=io.BytesIO(blob(layer["digest"])), mode="r:*") as layer_tar:
+                for member in layer_tar:
+                    _apply(tree, layer_tar, member)
+    return tree
+
+
+def _apply(tree: dict[str, tuple], layer: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    path = posixpath.normpath("/" + member.name)
+    parent, name = posixpath.split(path)
+    if name == ".wh..wh..opq":
+        for other in [p for p in tree if p.startswith(parent.rstrip("/") + "/")]:
+            del tree[other]
+        return
+    if name.startswith(".wh."):
+        gone = posixpath.join(parent, name[4:])
+        for other in [p for p in tree if p == gone or p.startswith(gone + "/")]:
+            del tree[other]
+        return
+    if member.islnk():
+        tree[path] = tree[posixpath.normpath("/" + member.linkname)]
+        return
+    digest = ""
+    if member.isfile():
+        handle = layer.extractfile(member)
+        digest = hashlib.sha256(handle.read() if handle else b"").hexdigest()
+    kind = "file" if member.isfile() else "dir" if member.isdir() else "link" if member.issym() else str(member.type)
+    mtime = int(member.mtime) if kind in ("file", "link") else None  # directories get the build's clock
+    tree[path] = (kind, member.mode, member.uid, member.gid, member.size, digest, member.linkname, mtime)
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine(podman_service: PodmanService):
+    engine = Engine(Endpoint(podman_service.url, "test"))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def base_facts(engine: Engine):
+    inspected = engine.inspect_image(BASE_IMAGE)
+    assert inspected is not None
+    facts = image_facts(inspected)
+    assert not facts.onbuild and "PATH" in facts.env
+    return {BASE_IMAGE: facts}
+
+
+@pytest.fixture(scope="module")
+def timing():
+    started = time.monotonic()
+    record: dict[str, float] = {"examples": 0, "pruned": 0}
+    yield record
+    print(f"\npruning property test: {record['examples']:.0f} examples ({record['pruned']:.0f} pruned) "
+          f"in {time.monotonic() - started:.1f} s")
+
+
+@settings(max_examples=int(os.environ.get("IMGCTL_PRUNE_EXAMPLES", "15")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(scenario=scenarios())
+def test_pruned_context_builds_the_same_image(podman_service: PodmanService, engine: Engine, base_facts,
+                                              timing, scenario: Scenario) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="imgctl-prune-"))
+    tags = []
+    try:
+        root = workdir / "ctx"
+        root.mkdir()
+        write_tree(root, scenario)
+        ignore_file = root / ".containerignore" if scenario.ignore is not None else None
+        rules = IgnoreRules.load(ignore_file) if ignore_file else IgnoreRules()
+        snapshot = scan(root, rules, ignore_file)
+
+        assert set(base_images(scenario.containerfile, scenario.build_args, scenario.target)) <= {BASE_IMAGE}
+        found = reach(scenario.containerfile, scenario.build_args, scenario.target, images=base_facts)
+        pruned = prune(snapshot, found, keep=["Containerfile", ".containerignore"])
+        assert {e.path for e in pruned.entries} <= {e.path for e in snapshot.entries}
+        timing["examples"] += 1
+        timing["pruned"] += len(pruned.entries) < len(snapshot.entries)
+
+        suffix = hashlib.sha256(repr(scenario).encode()).hexdigest()[:12]
+        full_tag, pruned_tag = f"localhost/prune-full:{suffix}", f"localhost/prune-pruned:{suffix}"
+        tags = [full_tag, pruned_tag]
+        full_id = build(engine, snapshot, scenario, full_tag)
+        pruned_id = build(engine, pruned, scenario, pruned_tag) if pruned is not snapshot else full_id
+        context = (f"Containerfile:\n{scenario.containerfile}\nreach: {found}\n"
+                   f"sent: {[e.path for e in pruned.entries]}\nall: {[e.path for e in snapshot.entries]}")
+        assert (full_id is None) == (pruned_id is None), f"one build failed, the other did not\n{context}"
+        if full_id is None or pruned_id is None or pruned is snapshot:
+            return  # both failed the same way, or nothing was pruned
+        full_fs, pruned_fs = filesystem(engine, full_id), filesystem(engine, pruned_id)
+        differ = sorted(p for p in full_fs.keys() | pruned_fs.keys() if full_fs.get(p) != pruned_fs.get(p))
+        assert not differ, f"images differ at {differ[:10]}\n{context}"
+    finally:
+        for tag in tags:
+            try:
+                engine.remove_image(tag, force=True)
+            except ImgctlError:
+                pass
+        podman_service.podman("image", "prune", "-f", check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
