@@ -152,10 +152,12 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
     named = Reach(tuple(sources), None, ())
 
     def needed(relpath: str, is_dir: bool) -> str | None:
-        if not named.needs(relpath, is_dir):
+        # As a file: a directory that only leads to a named path (target/ for target/app.jar) is not
+        # itself named, so a rule for it stays possible, with an exception for the named path.
+        if not named.needs(relpath, False):
             return None
         for source in sources:
-            if Reach((source,), None, ()).needs(relpath, is_dir):
+            if Reach((source,), None, ()).needs(relpath, False):
                 return f"the Containerfile copies it (line {source.line}: {source.instruction} {source.pattern})"
         return "the Containerfile copies it"
 
