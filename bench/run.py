@@ -9,7 +9,9 @@ service with storage of its own, and times whole processes (wall clock, median o
      `podman build`  vs  `imgctl build`  vs  podman-py `images.build(path=)`
   2. no ignore file, `COPY . /app`: the same three
   3. `imgctl --help` and `imgctl list`
-  4. pushing a 100 MB image with 3 tags to a local registry (Debian's docker-registry, htpasswd auth):
+  4. issue 5, no ignore file: COPY src/ cold; the same rebuilt unchanged; COPY . /app rebuilt unchanged
+     (podman's cached rebuild re-reads the tree); one file of src/ changed; COPY . /app cold
+  5. pushing a 100 MB image with 3 tags to a local registry (Debian's docker-registry, htpasswd auth):
      `imgctl push` (3 tags)  vs  `podman push` of one tag plus `podman push` of the other two
 
 Each build uses --no-cache so every run does the same work. podman-py's numbers are slow by tens of
@@ -96,7 +98,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-slow", action="store_true", help="leave out podman-py's images.build(path=)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "imgctl-bench")
-    parser.add_argument("--only", choices=("build", "cli", "push"), action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--only", choices=("build", "cli", "push", "skip"), action="append", help="run only these parts (repeatable)")
     args = parser.parse_args()
 
     work: Path = args.workdir
@@ -129,14 +131,68 @@ def main() -> None:
 
 
 def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
-    parts = set(args.only or ("build", "cli", "push"))
+    parts = set(args.only or ("build", "cli", "push", "skip"))
     rows: list[tuple[str, float | None, float, float | None]] = []
     if "build" in parts:
         rows += build_cases(tree, work, env, args)
     if "cli" in parts:
         rows += cli_cases(work, env, args)
+    if "skip" in parts:
+        rows += skip_cases(tree, work, env, args)
     if "push" in parts:
         rows += push_case(work, env, args)
+    return rows
+
+
+def skip_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+    """Issue 5: pruning and skipping, on the tree without an ignore file."""
+    project = work / "project"
+    (project / "profiles").mkdir(parents=True, exist_ok=True)
+    (project / "profiles" / "bench.toml").write_text(
+        f'image = "localhost/bench/imgctl"\ncontext = "{tree}"\ncontainerfile = "{tree}/Containerfile"\n'
+    )
+    env = {**env, "XDG_CACHE_HOME": str(work / "cache")}
+    imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
+    podman_build = ["podman", "build", "-q", "-t", "localhost/bench/podman:latest", str(tree)]
+    (tree / ".containerignore").unlink(missing_ok=True)
+    changed = tree / "src" / "m0.py"
+    rows: list[tuple[str, float | None, float, float | None]] = []
+
+    def case(name: str, containerfile: str) -> None:
+        (tree / "Containerfile").write_text(containerfile)
+        print(f"case: {name}", flush=True)
+
+    case("COPY src/ only, cold", "FROM scratch\nCOPY src/ /app/src/\n")
+    podman_s = median([*podman_build[:2], "--no-cache", *podman_build[2:]], env, args.runs)
+    imgctl_s = median([*imgctl, "build", "bench", "--no-cache", "--quiet"], env, args.runs)
+    rows.append(("5: COPY src/ only, cold (no ignore file)", podman_s, imgctl_s, None))
+
+    timed([*imgctl, "build", "bench", "--quiet"], env)
+    timed(podman_build, env)
+    podman_s = median(podman_build, env, args.runs)
+    imgctl_s = median([*imgctl, "build", "bench", "--quiet"], env, args.runs)
+    rows.append(("5: COPY src/ only, unchanged rebuild", podman_s, imgctl_s, None))
+
+    original = changed.read_text()
+    podman_times, imgctl_times = [], []
+    for run in range(args.runs):
+        changed.write_text(original + f"# edit {run} podman\n")
+        podman_times.append(timed(podman_build, env))
+        changed.write_text(original + f"# edit {run} imgctl\n")
+        imgctl_times.append(timed([*imgctl, "build", "bench", "--quiet"], env))
+    changed.write_text(original)
+    rows.append(("5: COPY src/ only, one file changed", statistics.median(podman_times), statistics.median(imgctl_times), None))
+
+    case("COPY . /app, cold", "FROM scratch\nCOPY . /app\n")
+    podman_s = median([*podman_build[:2], "--no-cache", *podman_build[2:]], env, args.runs)
+    imgctl_s = median([*imgctl, "build", "bench", "--no-cache", "--quiet"], env, args.runs)
+    rows.append(("5: COPY . /app, cold", podman_s, imgctl_s, None))
+
+    timed([*imgctl, "build", "bench", "--quiet"], env)
+    timed(podman_build, env)
+    podman_s = median(podman_build, env, args.runs)
+    imgctl_s = median([*imgctl, "build", "bench", "--quiet"], env, args.runs)
+    rows.append(("5: COPY . /app, unchanged rebuild", podman_s, imgctl_s, None))
     return rows
 
 
