@@ -7,6 +7,7 @@ tables, the build machinery) are imported inside the commands that need them, so
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -105,6 +106,16 @@ RETRY_DELAY_HELP = "Base of the exponential backoff between retries (full jitter
 DIGESTFILE_HELP = "Write the pushed manifest digest to FILE (podman's --digestfile)."
 METADATA_HELP = "Write JSON with every pushed reference and its registry digest to FILE."
 SET_HELP = "Override a profile key: KEY=VALUE, KEY+=VALUE appends to a list, TABLE.KEY=VALUE sets one entry."
+
+# The push options, shared by `imgctl push` and `imgctl build --push` (podman's spelling).
+_TO_OPTION = typer.Option([], "--to", metavar="REF", help=TO_HELP)
+_TLS_VERIFY_OPTION = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP)
+_CERT_DIR_OPTION = typer.Option(None, "--cert-dir", metavar="DIR", help=CERT_HELP)
+_AUTHFILE_OPTION = typer.Option(None, "--authfile", metavar="FILE", help=AUTHFILE_HELP)
+_RETRIES_OPTION = typer.Option(3, "--retries", min=0, help=RETRIES_HELP)
+_RETRY_DELAY_OPTION = typer.Option(1.0, "--retry-delay", min=0.0, metavar="SECONDS", help=RETRY_DELAY_HELP)
+_DIGESTFILE_OPTION = typer.Option(None, "--digestfile", metavar="FILE", help=DIGESTFILE_HELP)
+_METADATA_FILE_OPTION = typer.Option(None, "--metadata-file", metavar="FILE", help=METADATA_HELP)
 
 
 @app.command("list")
@@ -310,14 +321,14 @@ def build_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No build log; print only the image ids."),
     explain: bool = typer.Option(False, "--explain", help="Say why each image was built rather than found up to date."),
     push: bool = typer.Option(False, "--push", help="Push every tag to the profile's destinations after the build."),
-    to: List[str] = typer.Option([], "--to", metavar="REF", help=TO_HELP),
-    tls_verify: Optional[str] = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
-    cert_dir: Optional[Path] = typer.Option(None, "--cert-dir", metavar="DIR", help=CERT_HELP),
-    authfile: Optional[Path] = typer.Option(None, "--authfile", metavar="FILE", help=AUTHFILE_HELP),
-    retries: int = typer.Option(3, "--retries", min=0, help=RETRIES_HELP),
-    retry_delay: float = typer.Option(1.0, "--retry-delay", min=0.0, metavar="SECONDS", help=RETRY_DELAY_HELP),
-    digestfile: Optional[Path] = typer.Option(None, "--digestfile", metavar="FILE", help=DIGESTFILE_HELP),
-    metadata_file: Optional[Path] = typer.Option(None, "--metadata-file", metavar="FILE", help=METADATA_HELP),
+    to: List[str] = _TO_OPTION,
+    tls_verify: Optional[str] = _TLS_VERIFY_OPTION,
+    cert_dir: Optional[Path] = _CERT_DIR_OPTION,
+    authfile: Optional[Path] = _AUTHFILE_OPTION,
+    retries: int = _RETRIES_OPTION,
+    retry_delay: float = _RETRY_DELAY_OPTION,
+    digestfile: Optional[Path] = _DIGESTFILE_OPTION,
+    metadata_file: Optional[Path] = _METADATA_FILE_OPTION,
 ) -> None:
     """Build the images of one or more profiles, then label, tag and verify them (and push with --push)."""
     from builder import project as project_mod
@@ -346,6 +357,9 @@ def build_command(
     from builder.engine import connect
     from builder.inputs import HashCache
 
+    # podman-py takes ~0.1 s to import; let it load while this thread walks the contexts.
+    _preload("podman")
+    walked = [project_mod.snapshot(profile) for profile in profiles]
     options: GlobalOptions = ctx.obj
     live = render.is_interactive(sys.stderr)
     cache = HashCache.open(os.environ)
@@ -353,9 +367,9 @@ def build_command(
     pushed = []
     hinted = False
     with connect(options.url) as engine:
-        for profile in profiles:
+        for profile, full in zip(profiles, walked):
             bases = project_mod.base_images_of(profile, engine)
-            plan = project_mod.plan(profile, project.now, bases)
+            plan = project_mod.plan(profile, project.now, bases, full)
             for note in plan.notes:
                 log.debug("%s: %s", profile.name, note)
             if not hinted and not (quiet or as_json):
@@ -387,6 +401,13 @@ def build_command(
             render.print_push_summary(pushed)
 
 
+def _preload(module: str) -> None:
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True, name=f"import-{module}").start()
+
+
 IGNORE_HINT_BYTES = 50 * 1000 * 1000
 
 
@@ -408,14 +429,14 @@ def push_command(
     ctx: typer.Context,
     names: List[str] = typer.Argument(..., metavar="NAME", help="Profiles whose built images to push."),
     sets: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
-    to: List[str] = typer.Option([], "--to", metavar="REF", help=TO_HELP),
-    tls_verify: Optional[str] = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
-    cert_dir: Optional[Path] = typer.Option(None, "--cert-dir", metavar="DIR", help=CERT_HELP),
-    authfile: Optional[Path] = typer.Option(None, "--authfile", metavar="FILE", help=AUTHFILE_HELP),
-    retries: int = typer.Option(3, "--retries", min=0, help=RETRIES_HELP),
-    retry_delay: float = typer.Option(1.0, "--retry-delay", min=0.0, metavar="SECONDS", help=RETRY_DELAY_HELP),
-    digestfile: Optional[Path] = typer.Option(None, "--digestfile", metavar="FILE", help=DIGESTFILE_HELP),
-    metadata_file: Optional[Path] = typer.Option(None, "--metadata-file", metavar="FILE", help=METADATA_HELP),
+    to: List[str] = _TO_OPTION,
+    tls_verify: Optional[str] = _TLS_VERIFY_OPTION,
+    cert_dir: Optional[Path] = _CERT_DIR_OPTION,
+    authfile: Optional[Path] = _AUTHFILE_OPTION,
+    retries: int = _RETRIES_OPTION,
+    retry_delay: float = _RETRY_DELAY_OPTION,
+    digestfile: Optional[Path] = _DIGESTFILE_OPTION,
+    metadata_file: Optional[Path] = _METADATA_FILE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document with every pushed reference and digest."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress; print only the pushed references with digests."),
 ) -> None:
@@ -494,9 +515,9 @@ app.add_typer(auth_app, name="auth")
 def auth_check_command(
     ctx: typer.Context,
     targets: List[str] = typer.Argument(None, metavar="[NAME|REF]", help="Profiles (their push destinations) or repositories; default: every profile with push destinations."),
-    authfile: Optional[Path] = typer.Option(None, "--authfile", metavar="FILE", help=AUTHFILE_HELP),
-    tls_verify: Optional[str] = typer.Option(None, "--tls-verify", metavar="BOOL", help=TLS_HELP),
-    cert_dir: Optional[Path] = typer.Option(None, "--cert-dir", metavar="DIR", help=CERT_HELP),
+    authfile: Optional[Path] = _AUTHFILE_OPTION,
+    tls_verify: Optional[str] = _TLS_VERIFY_OPTION,
+    cert_dir: Optional[Path] = _CERT_DIR_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """For each destination: which file and key (or helper) holds its credentials, and whether the registry accepts them."""
@@ -651,6 +672,9 @@ def _signals_raise() -> Iterator[None]:
 def main(argv: Optional[List[str]] = None) -> None:
     """Console entry point. Click handles usage errors (exit 2); everything else ends here."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # A short-lived process that builds large lists of small objects (context entries, hashes): the
+    # cyclic collector would only rescan them. Objects are still freed by reference counting.
+    gc.disable()
     debug = "--debug" in args or os.environ.get("IMGCTL_DEBUG") == "1"
     if "--debug" in args:
         # Accepted anywhere on the line (`imgctl push app --debug`), as people type it when a run fails.

@@ -58,15 +58,15 @@ _PLATFORM_ARGS = frozenset({"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETV
 # imagebuilder's builtinAllowedBuildArgs: usable from --build-arg without an ARG instruction.
 _PROXY_ARGS = frozenset({"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
                          "NO_PROXY", "no_proxy"})
-_KNOWN_INSTRUCTIONS = frozenset({"from", "run", "cmd", "label", "maintainer", "expose", "env", "add", "copy",
-                                 "entrypoint", "volume", "user", "workdir", "arg", "onbuild", "stopsignal",
-                                 "healthcheck", "shell"})
 # Flags that change how sources are written into the image, never which context paths are read. Anything else
 # is not understood, and an instruction with it reads "everything".
 _COPY_FLAGS = frozenset({"--from", "--chown", "--chmod", "--link", "--parents", "--exclude"})
 _ADD_FLAGS = frozenset({"--chown", "--chmod", "--link", "--checksum", "--keep-git-dir", "--exclude"})
 _RUN_FLAGS = frozenset({"--mount", "--network", "--security"})
+# Symlink chains can grow the list of sources without end (`a -> a/b`); past these, send everything.
 _MAX_SOURCES = 4096
+_MAX_DEPTH = 256
+_MAX_LINE = 64 * 1024 - 1  # bufio.MaxScanTokenSize, less the newline
 _Segment = str | re.Pattern[str]  # a literal component name, or Go's filepath.Match as a regexp
 # Where the podman service unpacks an uploaded context: <tmp>/libpod_builderNNN/build (podman 4.3 compat
 # handler, extractTarFile); a source can climb out with '..' and name its way back in.
@@ -147,28 +147,29 @@ class Reach:
         sources = list(self.sources)
         seen = {source.pattern for source in sources}
         targets: dict[str, str] = {}
-        while True:
-            added = False
-            matchers = _compile_all(sources)
+        pending = list(sources)  # each source is matched against the links once
+        while pending:
+            source = pending.pop()
+            segments = _compile_pattern(source.pattern)
             for path, link in links.items():
                 parts = path.split("/")
-                for source, segments in zip(sources, matchers):
-                    relation = _relation(segments, parts)
-                    if relation is None or relation == _BELOW:
-                        continue
-                    target = targets.setdefault(path, _resolve_link(path, link))
-                    if not target and relation == _MATCH:
-                        return Reach(None, f"symlink {path} leads to the context root", self.stages)
-                    rest = source.pattern.split("/")[len(parts):]
-                    pattern = "/".join([_escape_glob(target)] * bool(target) + rest)
-                    if pattern not in seen:
-                        seen.add(pattern)
-                        sources.append(Source(0, "symlink", pattern))
-                        added = True
+                relation = _relation(segments, parts)
+                if relation is None or relation == _BELOW:
+                    continue
+                target = targets.setdefault(path, _resolve_link(path, link))
+                if not target and relation == _MATCH:
+                    return Reach(None, f"symlink {path} leads to the context root", self.stages)
+                rest = source.pattern.split("/")[len(parts):]
+                pattern = "/".join([_escape_glob(target)] * bool(target) + rest)
+                if pattern.count("/") >= _MAX_DEPTH:
+                    return Reach(None, f"symlink {path} leads too deep to follow", self.stages)
+                if pattern not in seen:
+                    seen.add(pattern)
+                    found = Source(0, "symlink", pattern)
+                    sources.append(found)
+                    pending.append(found)
             if len(sources) > _MAX_SOURCES:
                 return Reach(None, "symlinks lead to too many paths to follow", self.stages)
-            if not added:
-                break
         problem = _path_dependent_link(links, targets)
         if problem:
             return Reach(None, problem, self.stages)
@@ -202,9 +203,10 @@ class Instruction:
     flags: tuple[str, ...]  # "--from=build" etc., quotes and escapes removed as buildah's parser does
     args: tuple[str, ...]  # as parsed, before variable substitution (see `parse`)
     json: bool  # exec (JSON array) form
-    text: str  # the logical line, continuations joined
+    text: str  # the logical line, continuations joined, trimmed
     heredoc: bool = False
     trigger: Instruction | None = None  # the instruction inside ONBUILD
+    original: str = ""  # the logical line untrimmed, as buildah records it (it compares ARG lines by it)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -260,8 +262,13 @@ def reach(text: str, build_args: Mapping[str, str], target: str | None, containe
     image missing from it (or `images` None) makes the answer "everything", because its environment and
     ONBUILD triggers are unknown. ConfigError for a malformed Containerfile (see `parse`).
     """
-    plan = _Plan(parse(text, containerfile), build_args, target or None)
-    return plan.reach(images)
+    instructions = parse(text, containerfile)
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line.encode("utf-8", "surrogateescape")) >= _MAX_LINE:
+            # bufio.Scanner gives up there and buildah silently builds only the instructions before it
+            return Reach(None, f"line {number} is longer than 64 KiB, where buildah stops reading the "
+                               f"Containerfile", ())
+    return _Plan(instructions, build_args, target or None).reach(images)
 
 
 def base_images(text: str, build_args: Mapping[str, str], target: str | None = None) -> tuple[str, ...]:
@@ -402,7 +409,7 @@ def _instruction(line: str, start: int, end: int, directive: _Directive, source:
         args = (rest,) if rest else ()
     heredoc = keyword in ("copy", "add", "run") and _HEREDOC.search(rest) is not None
     return Instruction(line=start, end_line=end, keyword=keyword.upper(), flags=tuple(flags), args=args,
-                       json=is_json, text=stripped, heredoc=heredoc, trigger=trigger)
+                       json=is_json, text=stripped, heredoc=heredoc, trigger=trigger, original=line)
 
 
 def _extract_flags(line: str) -> tuple[str, list[str]]:
@@ -755,6 +762,9 @@ class _BadPattern(Exception):
     pass
 
 
+_ANY_NAME = re.compile(".*", re.DOTALL)
+
+
 def _compile_segment(segment: str) -> _Segment:
     """A literal name, or a regexp equal to Go's filepath.Match for one path component."""
     if not any(char in _GLOB_META for char in segment):
@@ -818,8 +828,19 @@ def _class_char(segment: str, i: int) -> tuple[str, int]:
     return segment[i], i + 1
 
 
+def _compile_pattern(pattern: str) -> tuple[_Segment, ...]:
+    """A pattern's components; a malformed one (only in a Reach built by hand) matches any name."""
+    segments = []
+    for part in pattern.split("/"):
+        try:
+            segments.append(_compile_segment(part))
+        except _BadPattern:
+            segments.append(_ANY_NAME)
+    return tuple(segments)
+
+
 def _compile_all(sources: Iterable[Source]) -> list[tuple[_Segment, ...]]:
-    return [tuple(_compile_segment(part) for part in source.pattern.split("/")) for source in sources]
+    return [_compile_pattern(source.pattern) for source in sources]
 
 
 def _segment_matches(segment: _Segment, name: str) -> bool:
@@ -1056,7 +1077,7 @@ class _Plan:
         # NewStages compares user args with the text after "ARG " of every ARG line (its GlobalAllowedArgs).
         found = set()
         for instruction in self.instructions:
-            head, _, rest = instruction.text.partition(" ")
+            head, _, rest = instruction.original.partition(" ")
             if head.lower() == "arg" and rest:
                 found.add(rest)
         return frozenset(found)

@@ -168,9 +168,10 @@ def provenance(profile: Profile, now: datetime) -> Provenance:
     return Provenance(created=now, revision=_git(profile.root, "rev-parse", "HEAD"), source=_source_url(profile.root))
 
 
-def plan(profile: Profile, now: datetime, bases: BaseImages | None = None) -> BuildPlan:
+def plan(profile: Profile, now: datetime, bases: BaseImages | None = None, full: ContextSnapshot | None = None) -> BuildPlan:
+    """`full` is the ignore rules' snapshot when the caller has walked the context already."""
     bases = bases or base_images_of(profile, None)
-    full = snapshot(profile)
+    full = full or snapshot(profile)
     sent, notes = sent_snapshot(profile, full, bases)
     return plan_build(profile, sent, provenance(profile, now), full_snapshot=full, notes=notes)
 

@@ -1,6 +1,7 @@
 """Pruning the context never changes the image: random trees and Containerfiles, each built twice on a real
 podman service (once from the whole snapshot, once from `prune(snapshot, reach(...))`), and the two image
-filesystems compared file by file (type, mode, owner, size, content digest, link target, file mtimes).
+filesystems compared file by file (type, mode, owner, size, content digest, link target, and the mtime of
+regular files).
 
 The images are read back with the engine's own export (`/images/{name}/get`, an OCI archive), whose layers
 are applied here with their whiteouts: what is compared is the image, not imgctl's lists.
@@ -73,16 +74,27 @@ def trees(draw: st.DrawFn) -> tuple[dict[str, bytes], tuple[str, ...], dict[str,
             files[path] = draw(st.binary(min_size=0, max_size=64))
     links: dict[str, str] = {}
     existing = sorted(files) + dirs
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(st.integers(0, 3))):
         parent = draw(st.sampled_from([""] + dirs))
         name = draw(st.sampled_from(["link", "ln", "alias"]))
         path = f"{parent}/{name}" if parent else name
         if path in files or path in dirs or path in links or not existing:
             continue
-        target = draw(st.sampled_from(existing))
+        target = draw(st.sampled_from(existing + sorted(links)))  # links to links make chains
         absolute = draw(st.booleans())
         links[path] = "/" + target if absolute else posixpath.relpath(target, parent or ".")
     return files, tuple(dirs), links
+
+
+def through_links(files: dict[str, bytes], dirs: tuple[str, ...], links: dict[str, str]) -> list[str]:
+    """Paths that pass through a symlinked directory (`link/child`), so sources exercise link following."""
+    found = []
+    for path, target in links.items():
+        parent = path.rpartition("/")[0]
+        real = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(parent, target))
+        if real in dirs:
+            found += [path + other[len(real):] for other in list(files) + list(dirs) if other.startswith(real + "/")]
+    return sorted(found)
 
 
 def _quote(sources: list[str], destination: str, flags: str = "", keyword: str = "COPY") -> str:
@@ -113,7 +125,7 @@ def _wildcard(path: str, draw: st.DrawFn) -> str:
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     files, dirs, links = draw(trees())
-    paths = sorted(files) + list(dirs) + sorted(links)
+    paths = sorted(files) + list(dirs) + sorted(links) + through_links(files, dirs, links)
     lines: list[str] = []
     build_args: dict[str, str] = {}
     if draw(st.booleans()):
@@ -129,11 +141,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             kind = draw(st.sampled_from(["file", "file", "dir", "wildcard", "wildcard", "dot", "arg", "global",
                                          "from", "mount", "add", "missing", "link"]))
             if kind in ("file", "dir", "link", "add"):
-                pool = {"file": sorted(files), "dir": list(dirs), "link": sorted(links), "add": sorted(files)}[kind]
+                pool = {"file": sorted(files), "dir": list(dirs), "add": sorted(files),
+                        "link": sorted(links) + through_links(files, dirs, links)}[kind]
                 if not pool:
                     continue
                 sources = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
-                prefix = draw(st.sampled_from(["", "./", "/"]))
+                prefix = draw(st.sampled_from(["", "./", "/", "../", "../build/"]))
                 lines.append(_quote([prefix + s for s in sources], destination,
                                     keyword="ADD" if kind == "add" else "COPY"))
             elif kind == "wildcard":
@@ -253,7 +266,8 @@ def _apply(tree: dict[str, tuple], layer: tarfile.TarFile, member: tarfile.TarIn
         handle = layer.extractfile(member)
         digest = hashlib.sha256(handle.read() if handle else b"").hexdigest()
     kind = "file" if member.isfile() else "dir" if member.isdir() else "link" if member.issym() else str(member.type)
-    mtime = int(member.mtime) if kind in ("file", "link") else None  # directories get the build's clock
+    # Directories, and links that `cp -a` in busybox makes, get the build's clock; files keep theirs.
+    mtime = int(member.mtime) if kind == "file" else None
     tree[path] = (kind, member.mode, member.uid, member.gid, member.size, digest, member.linkname, mtime)
 
 

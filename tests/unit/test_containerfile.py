@@ -146,6 +146,11 @@ def test_everything_and_why(containerfile: str, build_args: dict[str, str], expe
         assert found.reason == expected
 
 
+def test_a_line_buildah_cannot_read_sends_everything() -> None:
+    text = "FROM alpine\nLABEL x=" + "y" * 70_000 + "\nFROM alpine\nCOPY a /\n"
+    assert reason(text) == "line 2 is longer than 64 KiB, where buildah stops reading the Containerfile"
+
+
 def test_base_image_with_onbuild_triggers_reads_everything() -> None:
     found = reach("FROM py-onbuild\nCOPY a /\n", {}, None, images={"py-onbuild": ImageFacts(onbuild=True)})
     assert found.sources is None and "ONBUILD" in (found.reason or "")
@@ -224,6 +229,7 @@ def test_copy_from_an_unresolvable_stage_also_counts_as_the_context() -> None:
         # a build-arg reaches FROM when some line declares it with a bare ARG (buildah's GlobalAllowedArgs)
         ("FROM img:${V:-1}\nARG V\n", {"V": "2"}, None, ("img:2",)),
         ("FROM img:${V:-1}\n", {"V": "2"}, None, ("img:1",)),
+        ("FROM img:${V:-1}\nARG V=3\n", {"V": "2"}, None, ("img:1",)),
     ],
 )
 def test_base_images(text: str, build_args: dict[str, str], target: str | None, expected: tuple[str, ...]) -> None:
@@ -326,6 +332,7 @@ def test_malformed_lines_are_config_errors(text: str, line: int, message: str) -
         (["x[1]"], "x1", False, True),  # [1] is a class in Go's glob
         (["x[1]"], "x[1]", False, False),
         ([], "anything", True, False),
+        (["lib/a["], "lib/whatever", False, True),  # malformed (only in a hand-built Reach): matches any name
     ],
 )
 def test_needs(sources: list[str], path: str, is_dir: bool, expected: bool) -> None:
