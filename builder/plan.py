@@ -120,7 +120,9 @@ def plan_build(
     nonce: str | None = None,
     full_snapshot: ContextSnapshot | None = None,
     notes: Sequence[str] = (),
+    tls_verify: bool = True,
 ) -> BuildPlan:
+    """`tls_verify` False when a base image comes from a registry the profile marks tls_verify = false."""
     nonce = nonce or random.token_hex(6)
     extra: dict[str, Path | bytes] = {}
     notes = list(notes)
@@ -169,6 +171,8 @@ def plan_build(
         params["platform"] = platforms[0]
     if profile.isolation:
         params["isolation"] = profile.isolation
+    if not tls_verify:
+        params["tlsVerify"] = "false"
     if secret_specs:
         params["secrets"] = json.dumps(secret_specs)
     # Always send our exclusion list: the server then applies exactly the rules we applied (a

@@ -173,7 +173,15 @@ def plan(profile: Profile, now: datetime, bases: BaseImages | None = None, full:
     bases = bases or base_images_of(profile, None)
     full = full or snapshot(profile)
     sent, notes = sent_snapshot(profile, full, bases)
-    return plan_build(profile, sent, provenance(profile, now), full_snapshot=full, notes=notes)
+    verify = all(profile.registry(_registry(ref)).verify for ref in bases.digests)
+    return plan_build(profile, sent, provenance(profile, now), full_snapshot=full, notes=notes, tls_verify=verify)
+
+
+def _registry(ref: str) -> str:
+    try:
+        return refs.registry_of(refs.split_reference(ref)[0])
+    except ValueError:
+        return ""
 
 
 def _git(root: Path, *args: str) -> str | None:

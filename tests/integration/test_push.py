@@ -333,3 +333,22 @@ def test_save_writes_an_archive(project: Project, fmt: str, member: str) -> None
         assert member in archive.getnames()
     assert not [p for p in project.root.iterdir() if "imgctl-partial" in p.name]
     assert stat.S_ISREG(output.stat().st_mode)
+
+
+def test_private_base_image_is_pulled_with_client_side_credentials(podman_service: PodmanService, registry, tmp_path: Path) -> None:
+    base = f"{registry.host}/private/busybox:1"
+    podman_service.podman("tag", BASE_IMAGE, base)
+    podman_service.podman("push", "--tls-verify=false", "--creds", f"{registry.username}:{registry.password}", base)
+    podman_service.podman("rmi", base)
+    project = Project(podman_service, tmp_path / "private", registry.host)
+    (project.root / "Containerfile").write_text(f"FROM {base}\nCOPY payload.txt /payload.txt\n")
+    project.write_profile(f'[registries."{registry.host}"]\ntls_verify = false\n')
+    # Without credentials the service cannot pull the base image: the build fails and says so.
+    refused = project.run("build", "app")
+    assert refused.returncode == 5, refused.stderr
+    assert "unauthorized" in refused.stderr.lower() or "authentication" in refused.stderr.lower()
+    # With them only in the caller's runtime auth file (which the service never reads), it works.
+    xdg_auth(project, registry)
+    done = project.run("build", "app")
+    assert done.returncode == 0, done.stderr
+    assert registry.password not in done.stdout + done.stderr
