@@ -1017,7 +1017,8 @@ class _Environment:
                 has_default = True
             else:
                 name, value, has_default = word, "", False
-            if name in _PLATFORM_ARGS or (name == "TARGETPLATFORM" and has_default):
+            if name in _PLATFORM_ARGS:
+                # Their values come from the service's platform; TARGETPLATFORM=<p> also sets TARGETOS & co.
                 for platform_arg in _PLATFORM_ARGS if name == "TARGETPLATFORM" else (name,):
                     self.allowed.add(platform_arg)
                     self.args[platform_arg] = _Unknown("is set by the build service for its platform")
