@@ -357,9 +357,6 @@ def build_command(
     from builder.engine import connect
     from builder.inputs import HashCache
 
-    # podman-py takes ~0.1 s to import; let it load while this thread walks the contexts.
-    _preload("podman")
-    walked = [project_mod.snapshot(profile) for profile in profiles]
     options: GlobalOptions = ctx.obj
     live = render.is_interactive(sys.stderr)
     cache = HashCache.open(os.environ)
@@ -367,9 +364,9 @@ def build_command(
     pushed = []
     hinted = False
     with connect(options.url) as engine:
-        for profile, full in zip(profiles, walked):
+        for profile in profiles:
             bases = project_mod.base_images_of(profile, engine)
-            plan = project_mod.plan(profile, project.now, bases, full)
+            plan = project_mod.plan(profile, project.now, bases, walk_all=False)
             for note in plan.notes:
                 log.debug("%s: %s", profile.name, note)
             if not hinted and not (quiet or as_json):
@@ -399,13 +396,6 @@ def build_command(
         render.print_build_summary(results)
         if push:
             render.print_push_summary(pushed)
-
-
-def _preload(module: str) -> None:
-    import importlib
-    import threading
-
-    threading.Thread(target=importlib.import_module, args=(module,), daemon=True, name=f"import-{module}").start()
 
 
 IGNORE_HINT_BYTES = 50 * 1000 * 1000

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from builder.errors import ConfigError
 from builder.ignore import IgnoreRules
@@ -87,12 +87,22 @@ class ContextSnapshot:
         return [(name, size, files) for name, (size, files) in ranked[:n]]
 
 
-def scan(context: Path, rules: IgnoreRules, ignore_file: Path | None = None) -> ContextSnapshot:
-    """Walk the context (never following symlinks) and keep what the rules keep."""
+def scan(
+    context: Path,
+    rules: IgnoreRules,
+    ignore_file: Path | None = None,
+    *,
+    descend: Callable[[str], bool] | None = None,
+) -> ContextSnapshot:
+    """Walk the context (never following symlinks) and keep what the rules keep.
+
+    `descend(reldir)` False skips a directory the rules keep but the build cannot read (the Containerfile
+    analysis decides), so a node_modules/ that no COPY reaches is never listed.
+    """
     root = Path(context).absolute()
     if not root.is_dir():
         raise ConfigError("the build context is not a directory", file=context)
-    walker = _Walker(root, rules)
+    walker = _Walker(root, rules, descend)
     walker.walk()
     return ContextSnapshot(
         root=root,
@@ -108,9 +118,10 @@ def scan(context: Path, rules: IgnoreRules, ignore_file: Path | None = None) -> 
 class _Walker:
     """One walk's state; scandir-based because os.walk would stat every entry a second time."""
 
-    def __init__(self, root: Path, rules: IgnoreRules) -> None:
+    def __init__(self, root: Path, rules: IgnoreRules, descend: Callable[[str], bool] | None = None) -> None:
         self.root = root
         self.rules = rules
+        self.descend = descend
         self.entries: list[Entry] = []
         self.excluded = 0
         self.pruned: list[str] = []
@@ -141,7 +152,7 @@ class _Walker:
     def _visit(self, item: os.DirEntry, rel: str, pending: list[tuple[str, str]]) -> None:
         kind = _kind(item)
         excluded = self.rules.excluded(rel)
-        if kind == DIR and excluded and self.rules.prune(rel):
+        if kind == DIR and (excluded and self.rules.prune(rel) or self.descend is not None and not self.descend(rel)):
             self.excluded += 1
             self.pruned.append(rel)
             return

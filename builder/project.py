@@ -102,6 +102,22 @@ def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) ->
     return prune(full, reached, keep), reached.describe()
 
 
+def _pruned_walk(profile: Profile, bases: BaseImages) -> tuple[ContextSnapshot, list[str]] | None:
+    """Walk only the directories the Containerfile can read; None when that cannot be decided safely."""
+    if not profile.context_pruning or bases.facts is None:
+        return None
+    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
+    reached = reach(text, profile.build_args, profile.target, profile.containerfile, images=bases.facts)
+    if reached.sources is None:
+        return None
+    rules, ignore_file = ignore_rules(profile)
+    partial = scan(profile.context, rules, ignore_file, descend=reached.could_need_below)
+    if reached.with_links(partial).sources != reached.sources:
+        return None  # a symlink leads somewhere the walk skipped: walk everything and let prune follow it
+    keep = [path for path in (_inside(partial.root, profile.containerfile), _inside(partial.root, ignore_file)) if path]
+    return prune(partial, reached, keep), reached.describe()
+
+
 def _inside(root: Path, path: Path | None) -> str | None:
     if path is None:
         return None
@@ -168,11 +184,17 @@ def provenance(profile: Profile, now: datetime) -> Provenance:
     return Provenance(created=now, revision=_git(profile.root, "rev-parse", "HEAD"), source=_source_url(profile.root))
 
 
-def plan(profile: Profile, now: datetime, bases: BaseImages | None = None, full: ContextSnapshot | None = None) -> BuildPlan:
-    """`full` is the ignore rules' snapshot when the caller has walked the context already."""
+def plan(profile: Profile, now: datetime, bases: BaseImages | None = None, *, walk_all: bool = True) -> BuildPlan:
+    """The build plan. `walk_all` False lets the walk skip directories the build cannot read: faster,
+    but then the plan does not know what the ignore rules alone would keep (`full_snapshot` is None)."""
     bases = bases or base_images_of(profile, None)
-    full = full or snapshot(profile)
-    sent, notes = sent_snapshot(profile, full, bases)
+    quick = None if walk_all else _pruned_walk(profile, bases)
+    if quick is not None:
+        sent, notes = quick
+        full = None
+    else:
+        full = snapshot(profile)
+        sent, notes = sent_snapshot(profile, full, bases)
     verify = all(profile.registry(_registry(ref)).verify for ref in bases.digests)
     return plan_build(profile, sent, provenance(profile, now), full_snapshot=full, notes=notes, tls_verify=verify)
 
