@@ -92,30 +92,37 @@ def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) ->
 
     Returns the snapshot and the lines that say why (for --debug and `imgctl context`).
     """
-    if not profile.context_pruning:
-        return full, ["context_pruning = false: sending everything the ignore rules keep"]
-    if bases.facts is None:
-        return full, ["pruning needs the base images' configuration from the engine; sending everything"]
-    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
-    reached = reach(text, profile.build_args, profile.target, profile.containerfile, images=bases.facts)
-    keep = [path for path in (_inside(full.root, profile.containerfile), _inside(full.root, full.ignore_file)) if path]
-    return prune(full, reached, keep), reached.describe()
+    reached, why_not = _reach(profile, bases)
+    if reached is None:
+        return full, [why_not]
+    return prune(full, reached, _keep(profile, full.root, full.ignore_file)), reached.describe()
 
 
 def _pruned_walk(profile: Profile, bases: BaseImages) -> tuple[ContextSnapshot, list[str]] | None:
     """Walk only the directories the Containerfile can read; None when that cannot be decided safely."""
-    if not profile.context_pruning or bases.facts is None:
-        return None
-    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
-    reached = reach(text, profile.build_args, profile.target, profile.containerfile, images=bases.facts)
-    if reached.sources is None:
+    reached, _ = _reach(profile, bases)
+    if reached is None or reached.sources is None:
         return None
     rules, ignore_file = ignore_rules(profile)
     partial = scan(profile.context, rules, ignore_file, descend=reached.could_need_below)
     if reached.with_links(partial).sources != reached.sources:
         return None  # a symlink leads somewhere the walk skipped: walk everything and let prune follow it
-    keep = [path for path in (_inside(partial.root, profile.containerfile), _inside(partial.root, ignore_file)) if path]
-    return prune(partial, reached, keep), reached.describe()
+    return prune(partial, reached, _keep(profile, partial.root, ignore_file)), reached.describe()
+
+
+def _reach(profile: Profile, bases: BaseImages) -> tuple[Reach | None, str]:
+    """What the Containerfile can read, or None and the reason pruning is not attempted."""
+    if not profile.context_pruning:
+        return None, "context_pruning = false: sending everything the ignore rules keep"
+    if bases.facts is None:
+        return None, "pruning needs the base images' configuration from the engine; sending everything"
+    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
+    return reach(text, profile.build_args, profile.target, profile.containerfile, images=bases.facts), ""
+
+
+def _keep(profile: Profile, root: Path, ignore_file: Path | None) -> list[str]:
+    """Paths that travel whatever the Containerfile reads: the Containerfile and the ignore file."""
+    return [path for path in (_inside(root, profile.containerfile), _inside(root, ignore_file)) if path]
 
 
 def _inside(root: Path, path: Path | None) -> str | None:

@@ -36,6 +36,23 @@ LOOPBACK = "127.0.0.1"
 START_DEADLINE = 20.0  # seconds for the registry to answer GET /v2/
 
 
+@dataclass(frozen=True)
+class Cred:
+    """Stand-in for builder.auth.Credential (same fields, same secret-free repr), for the registry tests."""
+
+    registry: str
+    username: str | None
+    password: str | None = field(default=None, repr=False)
+    identity_token: str | None = field(default=None, repr=False)
+    source: str = "test auth.json"
+    key: str | None = None
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        if self.username and self.password:
+            return (self.username, self.password)
+        return None
+
+
 def unavailable(reason: str) -> None:
     """Skip, or fail in CI: a CI run without the tools must not pass silently."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from builder.errors import AuthError, RegistryError
 from builder.registry import RegistryClient, TLSConfig
-from tests.registry_fixtures import Registry, push_image, start_registry
+from tests.registry_fixtures import Cred, Registry, push_image, start_registry
 
 pytestmark = [
     pytest.mark.integration,
@@ -21,21 +20,6 @@ pytestmark = [
 ]
 
 PLAIN = TLSConfig(verify=False)  # a plain-HTTP registry is reached the way podman reaches it: tls_verify = false
-
-
-@dataclass(frozen=True)
-class Cred:
-    """Stand-in for builder.auth.Credential."""
-
-    registry: str
-    username: str | None
-    password: str | None = field(default=None, repr=False)
-    identity_token: str | None = field(default=None, repr=False)
-    source: str = "test"
-    key: str | None = None
-
-    def basic_auth(self) -> tuple[str, str] | None:
-        return (self.username, self.password) if self.username and self.password else None
 
 
 def cred(registry: Registry, password: str | None = None) -> Cred:

@@ -32,26 +32,9 @@ from builder.registry import (
     retry_after_seconds,
     retry_delays,
 )
-from tests.registry_fixtures import FaultProxy, RequestCounter
+from tests.registry_fixtures import Cred, FaultProxy, RequestCounter
 
 DIGEST = "sha256:" + "ab" * 32
-
-
-@dataclass(frozen=True)
-class Cred:
-    """Stand-in for builder.auth.Credential (same fields, same secret-free repr)."""
-
-    registry: str
-    username: str | None
-    password: str | None = field(default=None, repr=False)
-    identity_token: str | None = field(default=None, repr=False)
-    source: str = "test auth.json"
-    key: str | None = None
-
-    def basic_auth(self) -> tuple[str, str] | None:
-        if self.username and self.password:
-            return (self.username, self.password)
-        return None
 
 
 # --------------------------------------------------------------------------------------------------
