@@ -15,7 +15,7 @@ from builder.buildlog import BuildLog
 from builder.context import tar_stream
 from builder.engine import Engine
 from builder.errors import BuildError, VerifyError
-from builder.inputs import DIGEST_LABEL, HashCache, Inputs, compute, decode_label, explain
+from builder.inputs import DIGEST_LABEL, NO_CHANGE, HashCache, Inputs, compute, decode_label, explain
 from builder.plan import TIME_VARYING_LABELS, BuildPlan
 
 
@@ -83,13 +83,16 @@ def run_build(
         if plan.profile.no_cache:
             reasons = ["--no-cache (no_cache = true) always builds"]
         else:
-            found = engine.images_with_label(DIGEST_LABEL, inputs.digest) if inputs.complete else []
-            if found:
-                emit(BuildEvent("phase", log, f"up to date: image {found[0][:12]} has the same inputs; tagging it"))
-                result = _retag(plan, engine, found[0], started)
+            # The profile's first tag names the previous build: usually the answer, or what to explain against.
+            previous = engine.inspect_image(plan.refs[0])
+            found = _image_with_inputs(engine, inputs, previous) if inputs.complete else None
+            if found is not None:
+                image_id = str(found["Id"])
+                emit(BuildEvent("phase", log, f"up to date: image {image_id[:12]} has the same inputs; tagging it"))
+                result = _retag(plan, engine, found, started)
                 cache.save()
                 return result
-            reasons = _why_built(plan, engine, inputs, cache)
+            reasons = _why_built(previous, inputs, cache)
 
     labels = dict(plan.labels)
     if inputs is not None and inputs.complete:
@@ -105,7 +108,7 @@ def run_build(
     image = engine.inspect_image(final_id)
     if image is None:
         raise VerifyError(f"the engine reported image {final_id[:12]} but cannot find it")
-    labels = (image.get("Config") or {}).get("Labels") or image.get("Labels") or {}
+    labels = _labels(image)
     tags = tuple(image.get("RepoTags") or ())
     verify(plan, labels, tags)
     if inputs is not None and cache is not None:
@@ -125,15 +128,30 @@ def run_build(
     )
 
 
-def _retag(plan: BuildPlan, engine: Engine, image_id: str, started: float) -> BuildResult:
+def _image_with_inputs(engine: Engine, inputs: Inputs, previous: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The inspect document of a local image built from exactly these inputs, or None."""
+    if previous is not None and _labels(previous).get(DIGEST_LABEL) == inputs.digest:
+        return previous  # one inspect, whatever the number of images in the store
+    found = engine.images_with_label(DIGEST_LABEL, inputs.digest)
+    return engine.inspect_image(found[0]) if found else None
+
+
+def _labels(image: Mapping[str, Any]) -> dict[str, str]:
+    return (image.get("Config") or {}).get("Labels") or image.get("Labels") or {}
+
+
+def _retag(plan: BuildPlan, engine: Engine, image: dict[str, Any], started: float) -> BuildResult:
     """An image with these inputs exists: give it this build's tags; nothing is uploaded or built."""
-    for ref in plan.refs:
+    image_id = str(image["Id"])
+    missing = [ref for ref in plan.refs if ref not in (image.get("RepoTags") or ())]
+    for ref in missing:
         repository, _, tag = ref.rpartition(":")
         engine.tag(image_id, repository, tag)
-    image = engine.inspect_image(image_id)
-    if image is None:
-        raise VerifyError(f"image {image_id[:12]} disappeared while it was being tagged")
-    labels = (image.get("Config") or {}).get("Labels") or image.get("Labels") or {}
+    if missing:
+        image = engine.inspect_image(image_id)
+        if image is None:
+            raise VerifyError(f"image {image_id[:12]} disappeared while it was being tagged")
+    labels = _labels(image)
     # The image keeps the creation time of the build that made it: that is when its content was made.
     verify(plan, labels, tuple(image.get("RepoTags") or ()), ignore=TIME_VARYING_LABELS)
     return BuildResult(
@@ -147,14 +165,16 @@ def _retag(plan: BuildPlan, engine: Engine, image_id: str, started: float) -> Bu
     )
 
 
-def _why_built(plan: BuildPlan, engine: Engine, inputs: Inputs, cache: HashCache) -> list[str]:
+def _why_built(previous: Mapping[str, Any] | None, inputs: Inputs, cache: HashCache) -> list[str]:
     """Compare with the image the profile's first tag names now (the previous build, usually)."""
-    previous = engine.inspect_image(plan.refs[0])
-    recorded = None
-    if previous is not None:
-        labels = (previous.get("Config") or {}).get("Labels") or previous.get("Labels") or {}
-        recorded = decode_label(labels, cache)
-    return explain(recorded, inputs)
+    if previous is None:
+        return explain(None, inputs)
+    labels = _labels(previous)
+    reasons = explain(decode_label(labels, cache), inputs)
+    if reasons == [NO_CHANGE] and labels.get(DIGEST_LABEL) != inputs.digest:
+        # Every recorded component agrees, so the digest itself is framed differently.
+        return ["the earlier image was labelled by another version of imgctl, whose input digest differs"]
+    return reasons
 
 
 def _follow(messages: Any, log: BuildLog, emit: EventSink) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -46,6 +46,8 @@ class Entry:
     mode: int  # permission bits (stat.S_IMODE)
     mtime: float
     link: str | None = None  # a symlink's target as stored, never resolved
+    # The lstat the walk made, so that input digests need no second stat of every file (None if not walked).
+    lstat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ class _Walker:
         # Excluded directories walked only because a '!' pattern may re-include something below them: they go
         # into the tar only if something below them does, so that every member has its parent directories.
         self.held: dict[str, Entry] = {}
+        # Most contexts have no ignore rules at all: then no path needs asking about.
+        self._excluded = rules.excluded if rules.patterns else None
         self._groups = set(os.getgroups()) | {os.getegid()}
         self._euid = os.geteuid()
 
@@ -151,7 +155,7 @@ class _Walker:
 
     def _visit(self, item: os.DirEntry, rel: str, pending: list[tuple[str, str]]) -> None:
         kind = _kind(item)
-        excluded = self.rules.excluded(rel)
+        excluded = self._excluded(rel) if self._excluded is not None else False
         if kind == DIR and (excluded and self.rules.prune(rel) or self.descend is not None and not self.descend(rel)):
             self.excluded += 1
             self.pruned.append(rel)
@@ -185,7 +189,7 @@ class _Walker:
             raise ConfigError(f"cannot read {rel} in the build context: permission denied", file=item.path,
                               hint="fix its permissions, or exclude it in the ignore file")
         size = info.st_size if kind == FILE else 0
-        return Entry(rel, kind, size, stat.S_IMODE(info.st_mode), info.st_mtime, link)
+        return Entry(rel, kind, size, stat.S_IMODE(info.st_mode), info.st_mtime, link, info)
 
     def _readable(self, path: str, info: os.stat_result) -> bool:
         # The mode bits settle almost every file without a syscall; os.access covers root, ACLs and the rest.

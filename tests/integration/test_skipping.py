@@ -71,6 +71,17 @@ def test_unchanged_inputs_are_up_to_date_and_send_nothing(project: Project) -> N
     assert project.build("--no-cache")["up_to_date"] is False
 
 
+def test_an_image_is_found_by_its_inputs_when_its_tag_has_moved(project: Project) -> None:
+    first = project.build()
+    tag = f"localhost/{project.image}:latest"
+    # The first tag no longer names the build: the image is found by its input-digest label instead.
+    project.service.podman("tag", BASE_IMAGE, tag)
+    again = project.build("--tag", "extra")
+    assert again["up_to_date"] is True and again["image_id"] == first["image_id"]
+    tags = json.loads(project.service.podman("image", "inspect", first["image_id"]).stdout)[0]["RepoTags"]
+    assert tag in tags and f"localhost/{project.image}:extra" in tags
+
+
 @pytest.mark.parametrize(
     ("change", "args", "reason"),
     [

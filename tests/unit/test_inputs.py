@@ -97,6 +97,14 @@ class Project:
     def shard_files(self) -> list[Path]:
         return sorted((self.cache_home / "imgctl" / "file-hashes").glob("*.json"))
 
+    def walk_files(self) -> list[Path]:
+        return sorted((self.cache_home / "imgctl" / "context-digests").glob("*.json"))
+
+    def forget_walks(self) -> None:
+        """Drop the remembered context digests, so that the next compute looks up every file."""
+        for file in self.walk_files():
+            file.unlink()
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
@@ -453,9 +461,14 @@ def test_cache_counters_and_persistence(project: Project) -> None:
     project.compute(cache=cold)
     assert (cold.hits, cold.misses, cold.bytes_read) == (0, files, total)
     assert len(project.shard_files()) == 1
+    walked = project.cache()
+    project.compute(cache=walked)
+    # The unchanged walk answers for the whole context: not one file is looked up.
+    assert (walked.tree_hits, walked.hits, walked.misses, walked.bytes_read) == (1, 0, 0, 0)
+    project.forget_walks()
     warm = project.cache()
     project.compute(cache=warm)
-    assert (warm.hits, warm.misses, warm.bytes_read) == (files, 0, 0)
+    assert (warm.tree_hits, warm.hits, warm.misses, warm.bytes_read) == (0, files, 0, 0)
 
 
 def test_the_cache_file_is_private_and_written_only_when_something_changed(project: Project) -> None:
@@ -519,9 +532,11 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(project: Project, damage: s
     else:
         shard.unlink()
         shard.mkdir()
+    project.forget_walks()
     cache = project.cache()
     assert project.compute(cache=cache).digest == reference.digest
     assert (cache.hits, cache.misses) == (0, file_count(project))
+    project.forget_walks()
     rebuilt = project.cache()
     assert project.compute(cache=rebuilt).digest == reference.digest
     if damage == "directory":
@@ -570,10 +585,125 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
     [shard] = project.shard_files()
     json.loads(shard.read_text())
     assert not [p for p in shard.parent.iterdir() if p.name.endswith(".tmp")]
+    [walks] = project.walk_files()
+    json.loads(walks.read_text())
+    project.forget_walks()
     cache = project.cache()
     project.compute(cache=cache)
     # src/app.py may miss: another process may have set its times after the last writer read them.
     assert cache.hits >= file_count(project) - 1
+
+
+# ------------------------------------------------------------------------------- remembered walks
+
+
+def test_an_unchanged_walk_gives_the_same_inputs_as_reading_every_file(project: Project) -> None:
+    project.compute()
+    cache = project.cache()
+    walked = project.compute(cache=cache)
+    assert cache.tree_hits == 1 and (cache.hits, cache.misses) == (0, 0)
+    fresh = compute(project.plan(), BASES, HashCache(None))
+    assert walked.digest == fresh.digest
+    # The per-file components are worked out when asked for, and agree with a full read.
+    assert dict(walked.components) == dict(fresh.components)
+    assert walked.to_label() == fresh.to_label()
+
+
+def test_a_touched_file_costs_one_hash_and_no_new_digest(project: Project) -> None:
+    reference = project.compute()
+    age(project.ctx / "src" / "app.py", OLD - 3600)
+    cache = project.cache()
+    assert project.compute(cache=cache).digest == reference.digest
+    assert (cache.tree_hits, cache.misses, cache.hits) == (0, 1, file_count(project) - 1)
+    again = project.cache()
+    assert project.compute(cache=again).digest == reference.digest
+    assert (again.tree_hits, again.misses) == (1, 0)
+
+
+def test_a_changed_file_is_seen_even_with_its_old_size_and_mtime(project: Project) -> None:
+    reference = project.compute()
+    target = project.ctx / "src" / "app.py"
+    before = target.stat()
+    target.write_bytes(b"print('APP')\n")  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # ctime still moves
+    cache = project.cache()
+    changed = project.compute(cache=cache)
+    assert changed.digest != reference.digest and cache.tree_hits == 0
+    assert explain(reference.components, changed) == ["src/app.py changed"]
+
+
+@pytest.mark.parametrize("change", ["added file", "removed file", "mode", "new directory", "symlink target"])
+def test_every_change_to_the_walk_misses_the_remembered_digest(project: Project, change: str) -> None:
+    (project.ctx / "link").symlink_to("README")
+    reference = project.compute()
+    if change == "added file":
+        write(project.ctx / "src" / "new.py", b"x")
+    elif change == "removed file":
+        (project.ctx / "src" / "util.py").unlink()
+    elif change == "mode":
+        (project.ctx / "src" / "util.py").chmod(0o755)
+    elif change == "new directory":
+        (project.ctx / "empty").mkdir()
+    else:
+        (project.ctx / "link").unlink()
+        (project.ctx / "link").symlink_to("src")
+    cache = project.cache()
+    assert project.compute(cache=cache).digest != reference.digest
+    assert cache.tree_hits == 0
+
+
+def test_a_walk_with_a_recently_written_file_is_not_remembered(project: Project) -> None:
+    project.compute()
+    write(project.ctx / "src" / "app.py", b"print('new')\n", when=None)  # mtime: now
+    project.compute()
+    cache = project.cache()
+    project.compute(cache=cache)
+    assert cache.tree_hits == 0 and cache.misses == 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "wrong version", "other root", "bad digest", "not a list"])
+def test_a_damaged_walk_file_is_ignored_and_rebuilt(project: Project, damage: str) -> None:
+    reference = project.compute()
+    [walks] = project.walk_files()
+    document = json.loads(walks.read_text())
+    if damage == "garbage":
+        walks.write_bytes(os.urandom(200))
+    elif damage == "wrong version":
+        walks.write_text(json.dumps({**document, "version": 99}))
+    elif damage == "other root":
+        walks.write_text(json.dumps({**document, "root": "/elsewhere"}))
+    elif damage == "bad digest":
+        document["walks"][0][1] = "sha256:nothex"
+        walks.write_text(json.dumps(document))
+    else:
+        walks.write_text(json.dumps({**document, "walks": {"a": "b"}}))
+    cache = project.cache()
+    assert project.compute(cache=cache).digest == reference.digest
+    assert cache.tree_hits == 0 and cache.hits == file_count(project)
+    again = project.cache()
+    assert project.compute(cache=again).digest == reference.digest and again.tree_hits == 1
+
+
+def test_profiles_reading_different_parts_of_one_context_each_keep_their_walk(project: Project) -> None:
+    narrow = 'ignore = ["README"]\n'
+    project.compute()
+    project.compute(narrow)
+    for extra in ("", narrow, ""):
+        cache = project.cache()
+        project.compute(extra, cache=cache)
+        assert cache.tree_hits == 1
+
+
+def test_only_the_last_walks_are_remembered(project: Project) -> None:
+    target = project.ctx / "src" / "app.py"
+    for round in range(inputs_module._TREE_KEEP + 3):
+        age(target, OLD - round)  # a new ctime too: every round is a new walk
+        project.compute()
+    [walks] = project.walk_files()
+    assert len(json.loads(walks.read_text())["walks"]) == inputs_module._TREE_KEEP
+    cache = project.cache()
+    project.compute(cache=cache)
+    assert cache.tree_hits == 1
 
 
 def test_digest_of_a_single_file(tmp_path: Path) -> None:
