@@ -308,7 +308,7 @@ def ignore_command(
 @app.command("build")
 def build_command(
     ctx: typer.Context,
-    names: List[str] = typer.Argument(..., metavar="NAME", help="Profile names, built in order."),
+    names: List[str] = typer.Argument(..., metavar="NAME...", help="Profile names, built in order."),
     target: Optional[str] = typer.Option(None, "--target", help="Build this stage of the Containerfile."),
     tags: List[str] = typer.Option([], "--tag", "-t", metavar="TAG", help="Add a tag (templates allowed)."),
     labels: List[str] = typer.Option([], "--label", metavar="KEY=VALUE", help="Add or replace a label."),
@@ -417,7 +417,7 @@ def _suggest_ignore_file(plan: Any) -> bool:
 @app.command("push")
 def push_command(
     ctx: typer.Context,
-    names: List[str] = typer.Argument(..., metavar="NAME", help="Profiles whose built images to push."),
+    names: List[str] = typer.Argument(..., metavar="NAME...", help="Profiles whose built images to push."),
     sets: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP),
     to: List[str] = _TO_OPTION,
     tls_verify: Optional[str] = _TLS_VERIFY_OPTION,
