@@ -692,3 +692,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             f"error: internal error: {type(error).__name__}: {error}\nhint: rerun with --debug and report the output\n"
         )
         sys.exit(1)
+    finally:
+        # At exit the interpreter runs one last full collection over every object it holds: 35 ms with
+        # podman-py, requests and rich loaded (measured), for memory the OS takes back anyway. Frozen
+        # objects are left out of it; atexit handlers and stream flushing still run as usual.
+        gc.freeze()

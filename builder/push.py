@@ -1,9 +1,10 @@
 """Pushing built images to registries, and proving what landed.
 
-For every destination repository, every tag is pushed by the engine (the libpod push endpoint, read as a
-stream), with credentials imgctl resolved itself (`builder.auth`), then the registry is asked for the
-manifest digest of that tag (`builder.registry`). Destinations push in parallel; the tags of one
-destination push one after the other, so each blob is uploaded once and later tags find it present.
+For every destination repository, the first tag is pushed by the engine (the libpod push endpoint, read as
+a stream), with credentials imgctl resolved itself (`builder.auth`). The other tags are then written in the
+registry itself: the manifest the first push stored, under each further tag (one request per tag, every blob
+is already there). A registry that refuses that gets them pushed by the engine instead. Last, the registry
+is asked for the manifest digest of every tag (`builder.registry`). Destinations push in parallel.
 
 Never prints: progress goes to the `on_event` callback.
 """
@@ -225,8 +226,8 @@ def _push_destination(
     options: PushOptions,
     emit: EventSink,
 ) -> list[PushedRef]:
-    """All tags to one repository: the first alone (it uploads the blobs), the rest side by side (they find
-    every blob present and only write a manifest), then the registry is asked for every tag's digest."""
+    """All tags to one repository: the first by the engine (it uploads the blobs), the rest as manifests
+    written in the registry, then the registry is asked for every tag's digest."""
 
     def push(tag: str) -> tuple[int, float]:
         # A connection of its own per stream: several pushes run at once.
@@ -238,10 +239,6 @@ def _push_destination(
 
     first, rest = tags[0], list(tags[1:])
     outcomes = {first: push(first)}
-    if rest:
-        with ThreadPoolExecutor(max_workers=len(rest), thread_name_prefix="push-tag") as pool:
-            outcomes.update(zip(rest, pool.map(push, rest)))
-
     client = RegistryClient(
         destination.registry,
         found.credential,
@@ -251,6 +248,12 @@ def _push_destination(
     )
     pushed = []
     try:
+        tagged = _tag_in_registry(client, destination, first, rest, emit) if rest else {}
+        if tagged is None:
+            with ThreadPoolExecutor(max_workers=len(rest), thread_name_prefix="push-tag") as pool:
+                outcomes.update(zip(rest, pool.map(push, rest)))
+        else:
+            outcomes.update(tagged)
         for tag in tags:
             reference = f"{destination.repository}:{tag}"
             digest = client.manifest_digest(destination.path, tag)
@@ -266,6 +269,33 @@ def _push_destination(
     finally:
         client.close()
     return pushed
+
+
+def _tag_in_registry(
+    client: RegistryClient, destination: Destination, first: str, rest: Sequence[str], emit: EventSink
+) -> dict[str, tuple[int, float]] | None:
+    """Write the manifest the first push stored under each tag in `rest`; (attempts, seconds) per tag.
+
+    What `podman push` of those tags would do, minus asking about every blob again: the manifest bytes are
+    the registry's own, so every tag gets the first tag's digest. None when the registry will not (the
+    engine then pushes those tags); a tag written before that is simply written again.
+    """
+    try:
+        manifest = client.get_manifest(destination.path, first)
+        if manifest is None:
+            return None
+        outcomes = {}
+        for tag in rest:
+            reference = f"{destination.repository}:{tag}"
+            emit(PushEvent(reference, "start", "tagging in the registry"))
+            started = time.monotonic()
+            client.put_manifest(destination.path, tag, manifest)
+            emit(PushEvent(reference, "line", f"tagged in the registry (the manifest of :{first})"))
+            outcomes[tag] = (1, time.monotonic() - started)
+        return outcomes
+    except ImgctlError as error:
+        log.debug("cannot tag in %s (%s); the engine pushes the other tags", destination.registry, error)
+        return None
 
 
 def _push_tag(

@@ -3,6 +3,8 @@
 imgctl pushes through the podman service, but two questions it answers on its own: "are these credentials
 good?" (`check_login`) and "which digest does the registry serve for this tag?" (`manifest_digest`; podman
 4.3 reports none after a push, and the local digest differs from the registry's after recompression).
+It also adds tags to a manifest the registry already has (`get_manifest` + `put_manifest`, as `crane tag`
+and `skopeo copy` between tags of one repository do): every blob is already there, so a tag is one request.
 
 The auth flow follows distribution's token spec and containers/image (`docker/docker_client.go`): ask
 without credentials, read the `WWW-Authenticate` challenge of the 401, then either repeat with Basic auth or
@@ -419,6 +421,15 @@ def _remove_file(path: str) -> None:
 # The client
 
 
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest exactly as the registry stores it: the same bytes give the same digest under any tag."""
+
+    body: bytes = field(repr=False)
+    media_type: str
+    digest: str
+
+
 @dataclass
 class _Token:
     value: str = field(repr=False)
@@ -542,10 +553,50 @@ class RegistryClient:
             raise RegistryError(f"{self.registry} sent an invalid digest for {repository}:{tag}: {_one_line(digest, 100)!r}")
         return digest
 
+    def get_manifest(self, repository: str, reference: str) -> Manifest | None:
+        """The manifest `repository:reference` names, as stored; None if there is none."""
+        _check_repository(repository)
+        path = f"/v2/{repository}/manifests/{reference}"
+        headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
+        response, _ = self._authorized("GET", path, scope=f"repository:{repository}:pull", headers=headers)
+        try:
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                raise self._unexpected(response, f"GET {path}")
+            body = _read_limited(response, MAX_BODY)
+            media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            announced = response.headers.get("Docker-Content-Digest", "").strip()
+        finally:
+            _finish(response)
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        if announced and announced != digest:
+            raise RegistryError(f"{self.registry} sent a manifest for {repository}:{reference} that does not match its digest")
+        if media_type not in MANIFEST_MEDIA_TYPES:
+            raise RegistryError(f"{self.registry} sent a manifest of an unknown type for {repository}:{reference}: {_one_line(media_type, 100)!r}")
+        return Manifest(body=body, media_type=media_type, digest=digest)
+
+    def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
+        """Store `manifest` under `repository:tag`; returns the digest the registry reports."""
+        _check_repository(repository)
+        if not _TAG_RE.match(tag):
+            raise ConfigError(f"{tag!r} is not a valid tag", hint="a tag is up to 128 of [A-Za-z0-9_.-], not starting with . or -")
+        path = f"/v2/{repository}/manifests/{tag}"
+        response, _ = self._authorized(
+            "PUT", path, scope=f"repository:{repository}:pull,push",
+            headers={"Content-Type": manifest.media_type}, body=manifest.body,
+        )
+        try:
+            if response.status_code not in (200, 201):
+                raise self._unexpected(response, f"PUT {path}")
+            return response.headers.get("Docker-Content-Digest", "").strip() or manifest.digest
+        finally:
+            _finish(response)
+
     # ---- auth ------------------------------------------------------------------------------------
 
     def _authorized(
-        self, method: str, path: str, *, scope: str | None, headers: Mapping[str, str]
+        self, method: str, path: str, *, scope: str | None, headers: Mapping[str, str], body: bytes | None = None
     ) -> tuple[requests.Response, str]:
         """Send a request, answering the registry's challenges; returns the response and how we got in.
 
@@ -565,7 +616,7 @@ class RegistryClient:
                 token_is_fresh = True
             extra, how = {"Authorization": f"Bearer {token}"}, "bearer"
 
-        response = self._request(method, path, headers={**headers, **extra}, auth=auth)
+        response = self._request(method, path, headers={**headers, **extra}, auth=auth, body=body)
         # Each round answers one challenge; a registry cannot make us go round more than this.
         for _ in range(3):
             if response.status_code == 403:
@@ -599,7 +650,7 @@ class RegistryClient:
                     f"{self.registry} answered 401 to {method} {path} without a challenge imgctl understands"
                     + (f" ({', '.join(sorted({c.scheme for c in challenges}))})" if challenges else ""),
                 )
-            response = self._request(method, path, headers={**headers, **extra}, auth=auth)
+            response = self._request(method, path, headers={**headers, **extra}, auth=auth, body=body)
         _finish(response)
         raise self._refused(path)
 
@@ -683,11 +734,14 @@ class RegistryClient:
 
     # ---- HTTP ------------------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, headers: Mapping[str, str], auth: tuple[str, str] | None = None) -> requests.Response:
+    def _request(
+        self, method: str, path: str, *, headers: Mapping[str, str], auth: tuple[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> requests.Response:
         """A request to the registry itself; the first one settles http vs https when TLS is not verified."""
         if self._scheme is None:
             try:
-                response = self._exchange(method, f"https://{self._api_host}{path}", headers=headers, auth=auth)
+                response = self._exchange(method, f"https://{self._api_host}{path}", headers=headers, auth=auth, data=body)
             except RegistryError as exc:
                 if not isinstance(exc.__cause__, requests.exceptions.SSLError):
                     raise
@@ -697,7 +751,7 @@ class RegistryClient:
             else:
                 self._scheme = "https"
                 return response
-        return self._exchange(method, f"{self._scheme}://{self._api_host}{path}", headers=headers, auth=auth)
+        return self._exchange(method, f"{self._scheme}://{self._api_host}{path}", headers=headers, auth=auth, data=body)
 
     def _exchange(
         self,
@@ -706,7 +760,7 @@ class RegistryClient:
         *,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
         auth: tuple[str, str] | None = None,
         what: str | None = None,
     ) -> requests.Response:
@@ -761,7 +815,7 @@ class RegistryClient:
         *,
         headers: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
-        data: Mapping[str, str] | None,
+        data: Mapping[str, str] | bytes | None,
         auth: tuple[str, str] | None,
     ) -> requests.Response:
         verify = self._verify if self._tls.verify else False

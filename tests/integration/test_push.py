@@ -112,6 +112,21 @@ def test_push_every_tag_with_proven_digests_and_files(project: Project, registry
     assert json.loads(metadata.read_text())["pushed"][0]["pushed"] == pushed
 
 
+def test_later_tags_are_written_in_the_registry_with_the_first_tags_digest(project: Project, registry) -> None:
+    xdg_auth(project, registry)
+    project.write_profile(tags='["1.0", "1", "latest"]')
+    project.build()
+    done = project.push("team/three")
+    assert done.returncode == 0, done.stderr
+    digests = {registry_digest(registry, "team/three", tag) for tag in ("1.0", "1", "latest")}
+    assert len(digests) == 1 and None not in digests
+    digest = digests.pop()
+    assert all(f"{registry.host}/team/three:{tag} | pushed {digest}" in done.stderr for tag in ("1.0", "1", "latest"))
+    # The engine pushed the first tag; the other two are one manifest PUT each.
+    for tag in ("1", "latest"):
+        assert f"{registry.host}/team/three:{tag} | tagged in the registry (the manifest of :1.0)" in done.stderr
+
+
 def test_build_push_to_several_destinations(podman_service: PodmanService, registry, tmp_path: Path) -> None:
     project = Project(podman_service, tmp_path / "multi", registry.host)
     xdg_auth(project, registry)

@@ -129,6 +129,23 @@ def test_manifest_digest_missing_tag_and_repository(registry: Registry, pushed) 
         assert c.manifest_digest("imgctl-test/no-such-repo", "v1") is None
 
 
+def test_a_manifest_copied_to_another_tag_keeps_its_digest(registry: Registry, pushed) -> None:
+    with client(registry, cred(registry)) as c:
+        manifest = c.get_manifest("imgctl-test/app", "v1")
+        assert manifest is not None and manifest.digest == pushed.digest
+        assert c.put_manifest("imgctl-test/app", "copied", manifest) == pushed.digest
+        assert c.manifest_digest("imgctl-test/app", "copied") == pushed.digest
+        assert c.get_manifest("imgctl-test/app", "no-such-tag") is None
+
+
+def test_a_manifest_put_needs_credentials(registry: Registry, pushed) -> None:
+    with client(registry, cred(registry)) as c:
+        manifest = c.get_manifest("imgctl-test/app", "v1")
+    assert manifest is not None
+    with client(registry, None) as c, pytest.raises(AuthError):
+        c.put_manifest("imgctl-test/app", "anonymous", manifest)
+
+
 def test_manifest_digest_needs_credentials(registry: Registry, pushed) -> None:
     with client(registry, None) as c, pytest.raises(AuthError):
         c.manifest_digest("imgctl-test/app", "v1")

@@ -339,6 +339,52 @@ def test_bad_tag_and_bad_registry_name() -> None:
         RegistryClient("https://127.0.0.1:1/v2", None, TLSConfig())
 
 
+def test_get_manifest_checks_the_digest_and_the_type(serve) -> None:
+    import hashlib
+
+    body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
+    good = "sha256:" + hashlib.sha256(body).hexdigest()
+    answers = {
+        "/v2/team/app/manifests/good": Reply(200, {"Content-Type": MANIFEST_MEDIA_TYPES[1], "Docker-Content-Digest": good}, body),
+        "/v2/team/app/manifests/lying": Reply(200, {"Content-Type": MANIFEST_MEDIA_TYPES[1], "Docker-Content-Digest": DIGEST}, body),
+        "/v2/team/app/manifests/odd": Reply(200, {"Content-Type": "text/html"}, body),
+    }
+    server = serve(lambda r: answers.get(r.path, Reply(404)))
+    with client_for(server) as client:
+        manifest = client.get_manifest("team/app", "good")
+        assert manifest is not None
+        assert (manifest.body, manifest.digest, manifest.media_type) == (body, good, MANIFEST_MEDIA_TYPES[1])
+        assert client.get_manifest("team/app", "missing") is None
+        with pytest.raises(RegistryError, match="does not match its digest"):
+            client.get_manifest("team/app", "lying")
+        with pytest.raises(RegistryError, match="unknown type"):
+            client.get_manifest("team/app", "odd")
+
+
+def test_put_manifest_sends_the_bytes_with_their_type(serve) -> None:
+    from builder.registry import Manifest
+
+    manifest = Manifest(body=b'{"schemaVersion":2}', media_type=MANIFEST_MEDIA_TYPES[3], digest=DIGEST)
+    server = serve(lambda r: Reply(201, {"Docker-Content-Digest": DIGEST}) if r.method == "PUT" else Reply(404))
+    with client_for(server) as client:
+        assert client.put_manifest("team/app", "v2", manifest) == DIGEST
+        with pytest.raises(ConfigError):
+            client.put_manifest("team/app", "-bad", manifest)
+    [put] = server.seen
+    assert (put.method, put.path, put.body) == ("PUT", "/v2/team/app/manifests/v2", manifest.body)
+    assert put.headers["Content-Type"] == MANIFEST_MEDIA_TYPES[3]
+
+
+def test_put_manifest_refused_is_a_registry_error(serve) -> None:
+    from builder.registry import Manifest
+
+    manifest = Manifest(body=b"{}", media_type=MANIFEST_MEDIA_TYPES[1], digest=DIGEST)
+    server = serve(lambda r: Reply(405, body=b'{"errors":[{"code":"UNSUPPORTED","message":"read-only"}]}'))
+    with client_for(server) as client, pytest.raises(RegistryError, match="405"):
+        client.put_manifest("team/app", "v2", manifest)
+    assert len(server.seen) == 1  # never retried
+
+
 class TokenServer:
     """Registry + token server on one scripted server: /token issues tokens, the rest wants them."""
 
@@ -367,6 +413,8 @@ class TokenServer:
             return Reply(401, {"WWW-Authenticate": f'Bearer realm="{self.realm}",service="reg.test"{scope}'})
         if r.path == "/v2/":
             return Reply(200, body=b"{}")
+        if r.method == "PUT":
+            return Reply(201, {"Docker-Content-Digest": DIGEST}) if auth[7:].endswith(":pull,push") else Reply(401)
         return Reply(200, {"Docker-Content-Digest": DIGEST})
 
     def token_requests(self) -> list[Seen]:
@@ -388,6 +436,17 @@ def test_bearer_flow_with_password(serve) -> None:
     assert second.headers["Authorization"] == basic_header("bob", "pw")
     # once the realm is known, a new scope gets its token before the request: no extra 401
     assert tokens.server.paths()[-2:] == ["HEAD /v2/team/app/manifests/v1", "HEAD /v2/team/app/manifests/v2"]
+
+
+def test_a_manifest_put_asks_for_a_push_token(serve) -> None:
+    from builder.registry import Manifest
+
+    tokens = TokenServer(serve)
+    manifest = Manifest(body=b"{}", media_type=MANIFEST_MEDIA_TYPES[1], digest=DIGEST)
+    with client_for(tokens.server, Cred(tokens.server.host, "bob", "pw")) as client:
+        assert client.manifest_digest("team/app", "v1") == DIGEST
+        assert client.put_manifest("team/app", "v2", manifest) == DIGEST
+    assert [r.query["scope"] for r in tokens.token_requests()] == [["repository:team/app:pull"], ["repository:team/app:pull,push"]]
 
 
 def test_bearer_token_renewed_after_expiry(serve) -> None:
