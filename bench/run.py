@@ -37,6 +37,35 @@ FILES = 20_000
 TOTAL_BYTES = 300 * 1000 * 1000
 
 
+# The issues' figures, by row name: ("delta", s) imgctl at most s above podman; ("total", s) imgctl under s;
+# ("ratio", x) imgctl at most x times podman.
+TARGETS = {
+    "COPY src/, ignore **/node_modules": ("delta", 0.3),
+    "imgctl --help (podman: --version)": ("total", 0.3),
+    "imgctl list (podman: --version)": ("total", 0.3),
+    "5: COPY src/ only, cold (no ignore file)": ("delta", 0.3),
+    "5: COPY src/ only, unchanged rebuild": ("total", 0.4),
+    "5: COPY src/ only, one file changed": ("delta", 0.3),
+    "5: COPY . /app, cold": ("ratio", 2.5),
+    "5: COPY . /app, unchanged rebuild": ("total", 0.5),
+    "push 100 MB, 3 tags (podman: 3 pushes)": ("ratio", 1.2),
+}
+
+
+def verdict(name: str, podman_s: float | None, imgctl_s: float) -> str:
+    target = TARGETS.get(name)
+    if target is None:
+        return "report"
+    kind, value = target
+    if kind == "delta":
+        text, met = f"<= +{value}s", podman_s is not None and imgctl_s - podman_s <= value
+    elif kind == "total":
+        text, met = f"< {value}s", imgctl_s < value
+    else:
+        text, met = f"<= {value}x", podman_s is not None and imgctl_s <= value * podman_s
+    return f"{text}: {'met' if met else 'MISSED'}"
+
+
 def make_tree(root: Path) -> None:
     marker = root / ".complete"
     if marker.exists():
@@ -121,13 +150,13 @@ def main() -> None:
 
     print()
     width = max(len(row[0]) for row in rows)
-    print(f"{'case':<{width}}  {'podman':>9}  {'imgctl':>9}  {'podman-py':>9}  imgctl - podman")
+    print(f"{'case':<{width}}  {'podman':>9}  {'imgctl':>9}  {'podman-py':>9}  {'imgctl - podman':<17}  target")
     for name, podman_s, imgctl_s, podmanpy_s in rows:
         def cell(value: float | None) -> str:
             return f"{value:8.2f}s" if value is not None else f"{'-':>9}"
 
-        delta = f"{imgctl_s - podman_s:+.2f}s ({imgctl_s / podman_s:.1f}x)" if podman_s else ""
-        print(f"{name:<{width}}  {cell(podman_s)}  {cell(imgctl_s)}  {cell(podmanpy_s)}  {delta}")
+        delta = f"{imgctl_s - podman_s:+.2f}s ({imgctl_s / podman_s:.2f}x)" if podman_s else ""
+        print(f"{name:<{width}}  {cell(podman_s)}  {cell(imgctl_s)}  {cell(podmanpy_s)}  {delta:<17}  {verdict(name, podman_s, imgctl_s)}")
 
 
 def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
