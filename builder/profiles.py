@@ -1090,6 +1090,8 @@ def _tags(values: _Values, expanded: list[str]) -> tuple[str, ...]:
             hint = "a tag is the part after ':' in image:tag; the repository comes from image"
             if written[index] != tag:
                 hint += f"; {written[index]!r} expanded to {tag!r}"
+            if "{git_branch}" in written[index] or "{git_branch:-" in written[index]:
+                hint += "; {git_branch_slug} gives the branch in a form that is always a valid tag"
             raise values.where(("tags", index)).error(("tags", index), str(error), hint) from None
     if not expanded:
         raise values.where(("tags",)).error(

@@ -25,11 +25,12 @@ __all__ = [
     "GitInfo",
     "TemplateContext",
     "TemplateError",
+    "branch_slug",
     "placeholders",
     "read_git",
 ]
 
-GIT_PLACEHOLDERS = ("git_sha", "git_short_sha", "git_branch", "git_tag", "git_dirty")
+GIT_PLACEHOLDERS = ("git_sha", "git_short_sha", "git_branch", "git_branch_slug", "git_tag", "git_dirty")
 PLACEHOLDERS = (*GIT_PLACEHOLDERS, "date", "timestamp", "version", "profile", "env:NAME")
 
 # Fixed rather than `git rev-parse --short`, whose length grows with the repository: a tag made today must
@@ -46,6 +47,11 @@ BRANCH_VARIABLES = (
     "CI_COMMIT_BRANCH",  # GitLab branch pipelines
 )
 _GITHUB_REF_NAME = "GITHUB_REF_NAME"  # GitHub Actions push events, a branch only when GITHUB_REF_TYPE=branch
+
+# GitLab's CI_COMMIT_REF_SLUG rule, which CI users already know: lower case, anything but a-z and 0-9 turned
+# into "-", at most 63 characters, no "-" at either end. Always a valid tag, and a valid DNS label.
+_SLUG_OTHER = re.compile(r"[^a-z0-9]")
+SLUG_LENGTH = 63
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFAULT_MARK = ":-"
@@ -262,6 +268,11 @@ class _Once:
         return self._info
 
 
+def branch_slug(branch: str) -> str:
+    """`feature/JIRA-12_x` -> `feature-jira-12-x`: the branch as a tag (see _SLUG_OTHER)."""
+    return _SLUG_OTHER.sub("-", branch.lower())[:SLUG_LENGTH].strip("-")
+
+
 def _as_utc(moment: datetime) -> datetime:
     # A naive datetime is taken as UTC rather than local time: tags must not depend on the build host's zone.
     if moment.tzinfo is None:
@@ -363,15 +374,20 @@ class TemplateContext:
             return info.short_sha
         if ph.name == "git_dirty":
             return DIRTY_SUFFIX if info.dirty else ""
-        if ph.name == "git_branch":
-            if info.branch is not None:
+        if ph.name in ("git_branch", "git_branch_slug"):
+            if info.branch is None:
+                return self._fallback(
+                    ph,
+                    f"HEAD ({info.short_sha}) is detached and no CI variable names the branch",
+                    f"check out a branch, set one of {', '.join(BRANCH_VARIABLES)}, or give a default: "
+                    f"{{{ph.name}:-detached}}",
+                )
+            if ph.name == "git_branch":
                 return info.branch
-            return self._fallback(
-                ph,
-                f"HEAD ({info.short_sha}) is detached and no CI variable names the branch",
-                f"check out a branch, set one of {', '.join(BRANCH_VARIABLES)}, or give a default: "
-                "{git_branch:-detached}",
-            )
+            slug = branch_slug(info.branch)
+            if slug:
+                return slug
+            return self._fallback(ph, f"branch {info.branch!r} has no letter or digit to make a slug of", None)
         if ph.name == "git_tag":
             if info.tag is not None:
                 return info.tag

@@ -690,6 +690,19 @@ def test_detached_head_uses_ci_branch(repo_project: Project) -> None:
     )
 
 
+def test_an_untaggable_branch_points_at_the_slug(repo_project: Project) -> None:
+    project = repo_project
+    project.write("api", 'image = "api"\ntags = ["{git_branch}"]\n')
+    git(project.root, "checkout", "-q", "-b", "feature/x")
+    error = project.error("api")
+    assert_error(
+        error, file=(project.profiles / "api.toml").resolve(), line=2, key="tags[0]",
+        message="tag 'feature/x' is not a valid tag", hint="{git_branch_slug} gives the branch",
+    )
+    project.write("api", 'image = "api"\ntags = ["{git_branch_slug}"]\n')
+    assert project.load("api").tags == ("feature-x",)
+
+
 def test_git_is_not_run_without_git_placeholders(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     project.write("api", 'image = "api"\ntags = ["{date}"]\n')
     monkeypatch.setenv("PATH", "/nonexistent")  # git cannot run: any call would fail

@@ -9,12 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from builder import refs
 from builder.templates import (
     DIRTY_SUFFIX,
     SHORT_SHA_LENGTH,
     GitInfo,
     TemplateContext,
     TemplateError,
+    branch_slug,
     placeholders,
     read_git,
 )
@@ -248,6 +250,45 @@ def test_git_placeholders(repo: Path) -> None:
     assert ctx.expand("{git_short_sha}{git_dirty}") == full[:12]
 
 
+@pytest.mark.parametrize(
+    ("branch", "slug"),
+    [
+        ("main", "main"),
+        ("feature/JIRA-12_new.api", "feature-jira-12-new-api"),
+        ("-weird--/branch-", "weird---branch"),
+        ("x" * 70, "x" * 63),
+        ("a" * 62 + "/b", "a" * 62),  # cut at 63, then no "-" at the end
+    ],
+)
+def test_branch_slug_is_always_a_tag(branch: str, slug: str) -> None:
+    assert branch_slug(branch) == slug
+    assert refs.validate_tag(slug) == slug
+
+
+@given(st.text())
+def test_any_branch_gives_a_valid_tag_or_nothing(branch: str) -> None:
+    slug = branch_slug(branch)
+    assert slug == "" or refs.validate_tag(slug) == slug
+
+
+def test_git_branch_slug_from_the_checkout_and_from_ci(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature/Login_Page")
+    assert context(repo).expand("{git_branch_slug}") == "feature-login-page"
+    git(repo, "checkout", "-q", "--detach")
+    ci = {"CI_COMMIT_BRANCH": "release/2.0"}
+    assert context(repo, env=ci).expand("{git_branch}:{git_branch_slug}") == "release/2.0:release-2-0"
+    with pytest.raises(TemplateError, match="is detached") as caught:
+        context(repo).expand("{git_branch_slug}")
+    assert caught.value.hint is not None and "{git_branch_slug:-detached}" in caught.value.hint
+
+
+def test_a_branch_without_letters_or_digits_has_no_slug(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "_")
+    with pytest.raises(TemplateError, match="no letter or digit"):
+        context(repo).expand("{git_branch_slug}")
+    assert context(repo).expand("{git_branch_slug:-none}") == "none"
+
+
 def test_git_dirty_suffix(repo: Path) -> None:
     (repo / "Containerfile").write_text("changed\n")
     assert context(repo).expand("{git_short_sha}{git_dirty}") == sha(repo)[:12] + DIRTY_SUFFIX
@@ -275,7 +316,7 @@ def test_defaults_apply_when_git_values_are_missing(repo: Path) -> None:
     assert context(repo).expand("{git_tag:-untagged}/{git_branch:-detached}") == "untagged/detached"
 
 
-@pytest.mark.parametrize("placeholder", ["git_sha", "git_short_sha", "git_branch", "git_tag", "git_dirty"])
+@pytest.mark.parametrize("placeholder", ["git_sha", "git_short_sha", "git_branch", "git_branch_slug", "git_tag", "git_dirty"])
 def test_outside_a_checkout_git_placeholders_say_so(tmp_path: Path, placeholder: str) -> None:
     def no_checkout() -> GitInfo | None:
         return None
