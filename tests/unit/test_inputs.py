@@ -474,8 +474,10 @@ def test_cache_counters_and_persistence(project: Project) -> None:
 def test_the_cache_file_is_private_and_written_only_when_something_changed(project: Project) -> None:
     project.compute()
     [shard] = project.shard_files()
+    [walks] = project.walk_files()
     assert (shard.parent.parent.stat().st_mode & 0o777) == 0o700
     assert (shard.stat().st_mode & 0o777) == 0o600
+    assert (walks.parent.stat().st_mode & 0o777) == 0o700 and (walks.stat().st_mode & 0o777) == 0o600
     stamp = shard.stat().st_mtime_ns
     os.utime(shard, ns=(stamp - 10**9, stamp - 10**9))
     project.compute()
