@@ -57,6 +57,8 @@ MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 
+_ACCEPT_MANIFESTS = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
+
 # The longest Retry-After we wait for. A registry asking for more is in maintenance or rate-limiting us
 # hard; sleeping minutes inside one command helps nobody, so we stop and say so.
 MAX_RETRY_AFTER = 10.0
@@ -533,9 +535,8 @@ class RegistryClient:
         if not (_TAG_RE.match(tag) or _DIGEST_RE.match(tag)):
             raise ConfigError(f"{tag!r} is not a valid tag or digest", hint="a tag is up to 128 of [A-Za-z0-9_.-], not starting with . or -")
         path = f"/v2/{repository}/manifests/{tag}"
-        headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
         scope = f"repository:{repository}:pull"
-        response, _ = self._authorized("HEAD", path, scope=scope, headers=headers)
+        response, _ = self._authorized("HEAD", path, scope=scope, headers=_ACCEPT_MANIFESTS)
         try:
             if response.status_code == 404:
                 return None
@@ -546,9 +547,11 @@ class RegistryClient:
             _finish(response)
         if not digest:
             # Some registries (and proxies) drop the header on HEAD; the digest of the body is the answer.
-            digest = self._digest_from_body(path, scope, headers)
-            if digest is None:
+            fetched = self._get_manifest(path, scope)
+            if fetched is None:
                 return None
+            body, answer = fetched
+            digest = answer.get("Docker-Content-Digest", "").strip() or "sha256:" + hashlib.sha256(body).hexdigest()
         if not _DIGEST_RE.match(digest):
             raise RegistryError(f"{self.registry} sent an invalid digest for {repository}:{tag}: {_one_line(digest, 100)!r}")
         return digest
@@ -556,19 +559,12 @@ class RegistryClient:
     def get_manifest(self, repository: str, reference: str) -> Manifest | None:
         """The manifest `repository:reference` names, as stored; None if there is none."""
         _check_repository(repository)
-        path = f"/v2/{repository}/manifests/{reference}"
-        headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
-        response, _ = self._authorized("GET", path, scope=f"repository:{repository}:pull", headers=headers)
-        try:
-            if response.status_code == 404:
-                return None
-            if response.status_code != 200:
-                raise self._unexpected(response, f"GET {path}")
-            body = _read_limited(response, MAX_BODY)
-            media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-            announced = response.headers.get("Docker-Content-Digest", "").strip()
-        finally:
-            _finish(response)
+        fetched = self._get_manifest(f"/v2/{repository}/manifests/{reference}", f"repository:{repository}:pull")
+        if fetched is None:
+            return None
+        body, answer = fetched
+        media_type = answer.get("Content-Type", "").split(";")[0].strip()
+        announced = answer.get("Docker-Content-Digest", "").strip()
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if announced and announced != digest:
             raise RegistryError(f"{self.registry} sent a manifest for {repository}:{reference} that does not match its digest")
@@ -861,17 +857,15 @@ class RegistryClient:
     def _unexpected(self, response: requests.Response, what: str) -> RegistryError:
         return RegistryError(f"{self.registry} answered {what} with {_status_text(response.status_code)}{_registry_errors(response)}")
 
-    def _digest_from_body(self, path: str, scope: str, headers: Mapping[str, str]) -> str | None:
-        response, _ = self._authorized("GET", path, scope=scope, headers=headers)
+    def _get_manifest(self, path: str, scope: str) -> tuple[bytes, Mapping[str, str]] | None:
+        """GET a manifest: its body and the response headers, or None when the registry has none."""
+        response, _ = self._authorized("GET", path, scope=scope, headers=_ACCEPT_MANIFESTS)
         try:
             if response.status_code == 404:
                 return None
             if response.status_code != 200:
                 raise self._unexpected(response, f"GET {path}")
-            digest = response.headers.get("Docker-Content-Digest", "").strip()
-            if digest:
-                return digest
-            return "sha256:" + hashlib.sha256(_read_limited(response, MAX_BODY)).hexdigest()
+            return _read_limited(response, MAX_BODY), response.headers
         finally:
             _finish(response)
 
