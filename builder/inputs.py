@@ -916,59 +916,61 @@ def _key(info: os.stat_result) -> _Key:
 
 def _load(file: Path, root: str) -> dict[str, list[Any]]:
     """The columns of a cache file; empty when it is missing, unreadable, damaged, foreign or another version."""
-    try:
-        with open(file, "rb") as source:
-            data = source.read()
-            modified = os.fstat(source.fileno()).st_mtime
-    except FileNotFoundError:
+    found = _read_ours(file, root, _SHARD_FORMAT, _SHARD_VERSION, "the hash cache")
+    if found is None:
         return {}
-    except OSError as error:  # a directory in its place, no permission, ...
-        log.debug("ignoring the hash cache %s: %s", file, error)
+    document, modified = found
+    if not _valid_columns(document):
+        log.debug("ignoring the hash cache %s: damaged", file)
         return {}
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError) as error:
-        log.debug("ignoring the hash cache %s: %s", file, error)
-        return {}
-    if (not isinstance(document, dict) or document.get("format") != _SHARD_FORMAT
-            or document.get("version") != _SHARD_VERSION or document.get("root") != root
-            or not _valid_columns(document)):
-        log.debug("ignoring the hash cache %s: not ours, another version or damaged", file)
-        return {}
-    if time.time() - modified > 86400:
-        # An unchanged context never rewrites its file: keep it from looking unused to HashCache._prune.
-        try:
-            os.utime(file)
-        except OSError:
-            pass
+    _touch_if_old(file, modified)
     return {name: document[name] for name in _COLUMNS}
 
 
 def _load_walks(file: Path, root: str) -> list[list[str]]:
     """The remembered walks of a context-digest file; empty when it is missing, damaged, foreign or old."""
-    try:
-        document = json.loads(file.read_bytes())
-    except FileNotFoundError:
+    found = _read_ours(file, root, _TREE_FORMAT, _TREE_VERSION, "the context digests")
+    if found is None:
         return []
-    except (OSError, ValueError, RecursionError) as error:
-        log.debug("ignoring the context digests %s: %s", file, error)
+    document, modified = found
+    walks = document.get("walks")
+    if not isinstance(walks, list) or not all(
+        isinstance(walk, list) and len(walk) == 2 and all(isinstance(x, str) for x in walk) and _DIGEST_FORM.match(walk[1])
+        for walk in walks
+    ):
+        log.debug("ignoring the context digests %s: damaged", file)
         return []
-    walks = document.get("walks") if isinstance(document, dict) else None
-    if (not isinstance(document, dict) or document.get("format") != _TREE_FORMAT
-            or document.get("version") != _TREE_VERSION or document.get("root") != root
-            or not isinstance(walks, list)
-            or not all(isinstance(walk, list) and len(walk) == 2 and all(isinstance(x, str) for x in walk)
-                       and _DIGEST_FORM.match(walk[1]) for walk in walks)):
-        log.debug("ignoring the context digests %s: not ours, another version or damaged", file)
-        return []
-    _touch_if_old(file)
+    _touch_if_old(file, modified)
     return [list(walk) for walk in walks[-_TREE_KEEP:]]
 
 
-def _touch_if_old(file: Path) -> None:
+def _read_ours(file: Path, root: str, file_format: str, version: int, what: str) -> tuple[dict[str, Any], float] | None:
+    """A cache file's JSON document and mtime, when it is this format and version and about `root`."""
+    try:
+        with open(file, "rb") as source:
+            data = source.read()
+            modified = os.fstat(source.fileno()).st_mtime
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # a directory in its place, no permission, ...
+        log.debug("ignoring %s %s: %s", what, file, error)
+        return None
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        log.debug("ignoring %s %s: %s", what, file, error)
+        return None
+    if (not isinstance(document, dict) or document.get("format") != file_format
+            or document.get("version") != version or document.get("root") != root):
+        log.debug("ignoring %s %s: not ours, or another version", what, file)
+        return None
+    return document, modified
+
+
+def _touch_if_old(file: Path, modified: float | None = None) -> None:
     """Mark a cache file that is read but not rewritten as still in use, for HashCache._prune (once a day)."""
     try:
-        if time.time() - file.stat().st_mtime > 86400:
+        if time.time() - (file.stat().st_mtime if modified is None else modified) > 86400:
             os.utime(file)
     except OSError:
         pass
