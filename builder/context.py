@@ -131,8 +131,6 @@ class _Walker:
         # Excluded directories walked only because a '!' pattern may re-include something below them: they go
         # into the tar only if something below them does, so that every member has its parent directories.
         self.held: dict[str, Entry] = {}
-        # Most contexts have no ignore rules at all: then no path needs asking about.
-        self._excluded = rules.excluded if rules.patterns else None
         self._groups = set(os.getgroups()) | {os.getegid()}
         self._euid = os.geteuid()
 
@@ -155,7 +153,7 @@ class _Walker:
 
     def _visit(self, item: os.DirEntry, rel: str, pending: list[tuple[str, str]]) -> None:
         kind = _kind(item)
-        excluded = self._excluded(rel) if self._excluded is not None else False
+        excluded = self.rules.excluded(rel)
         if kind == DIR and (excluded and self.rules.prune(rel) or self.descend is not None and not self.descend(rel)):
             self.excluded += 1
             self.pruned.append(rel)
