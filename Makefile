@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 APT_PACKAGES := podman runc buildah skopeo docker-registry busybox-static uidmap fuse-overlayfs git tmux
 
-.PHONY: deps system-deps venv demo test test-unit bench clean
+.PHONY: deps system-deps venv demo lint test test-unit bench clean
 
 deps: system-deps venv
 
@@ -29,6 +29,11 @@ venv: $(PY)
 
 demo: deps
 	@PATH="$(abspath $(VENV))/bin:$$PATH" sh scripts/demo.sh
+
+# ruff (rules in pyproject.toml) and mypy on the package; .ci/run runs this before the tests.
+lint: venv
+	$(VENV)/bin/ruff check builder tests bench scripts
+	$(VENV)/bin/mypy
 
 test: deps
 	$(PY) -m pytest -q
