@@ -11,7 +11,9 @@ service with storage of its own, and times whole processes (wall clock, median o
   3. `imgctl --help` and `imgctl list`
   4. issue 5, no ignore file: COPY src/ cold; the same rebuilt unchanged; COPY . /app rebuilt unchanged
      (podman's cached rebuild re-reads the tree); one file of src/ changed; COPY . /app cold
-  5. pushing a 100 MB image with 3 tags to a local registry (Debian's docker-registry, htpasswd auth):
+  5. the case of 1. on a fresh image store and on one holding 500 images (`--only store`): the fixed cost
+     of a build depends on the store, and a developer's machine holds hundreds of images
+  6. pushing a 100 MB image with 3 tags to a local registry (Debian's docker-registry, htpasswd auth):
      `imgctl push` (3 tags)  vs  `podman push` of one tag plus `podman push` of the other two
 
 Each build uses --no-cache so every run does the same work. podman-py's numbers are slow by tens of
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 FILES = 20_000
 TOTAL_BYTES = 300 * 1000 * 1000
+Rows = list[tuple[str, float | None, float, float | None]]  # name, podman, imgctl, podman-py
 
 
 # The issues' figures, by row name: ("delta", s) imgctl at most s above podman; ("total", s) imgctl under s;
@@ -49,7 +52,10 @@ TARGETS = {
     "5: COPY . /app, cold": ("ratio", 2.5),
     "5: COPY . /app, unchanged rebuild": ("total", 0.5),
     "push 100 MB, 3 tags (podman: 3 pushes)": ("ratio", 1.2),
+    "9: COPY src/, fresh store": ("delta", 0.3),
+    "9: COPY src/, store of 500 images": ("delta", 0.3),
 }
+STORE_IMAGES = 500
 
 
 def verdict(name: str, podman_s: float | None, imgctl_s: float) -> str:
@@ -97,7 +103,9 @@ def engine_env(directory: Path) -> dict[str, str]:
         f'[storage]\ndriver = "{driver}"\ngraphroot = "{directory / "storage"}"\nrunroot = "{directory / "run"}"\n'
     )
     env = dict(os.environ)
-    env.update(CONTAINERS_CONF=str(directory / "containers.conf"), CONTAINERS_STORAGE_CONF=str(directory / "storage.conf"))
+    env.update(
+        CONTAINERS_CONF=str(directory / "containers.conf"), CONTAINERS_STORAGE_CONF=str(directory / "storage.conf")
+    )
     env.pop("CONTAINER_HOST", None)
     return env
 
@@ -127,7 +135,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-slow", action="store_true", help="leave out podman-py's images.build(path=)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "imgctl-bench")
-    parser.add_argument("--only", choices=("build", "cli", "push", "skip"), action="append", help="run only these parts (repeatable)")
+    parser.add_argument(
+        "--only",
+        choices=("build", "cli", "push", "skip", "store"),
+        action="append",
+        help="run only these parts (repeatable)",
+    )
     args = parser.parse_args()
 
     work: Path = args.workdir
@@ -137,7 +150,10 @@ def main() -> None:
     env = engine_env(work / "engine")
     sock = work / "podman.sock"
     service = subprocess.Popen(
-        ["podman", "system", "service", "--time=0", f"unix://{sock}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ["podman", "system", "service", "--time=0", f"unix://{sock}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         while not sock.exists():
@@ -152,16 +168,18 @@ def main() -> None:
     width = max(len(row[0]) for row in rows)
     print(f"{'case':<{width}}  {'podman':>9}  {'imgctl':>9}  {'podman-py':>9}  {'imgctl - podman':<17}  target")
     for name, podman_s, imgctl_s, podmanpy_s in rows:
+
         def cell(value: float | None) -> str:
             return f"{value:8.2f}s" if value is not None else f"{'-':>9}"
 
         delta = f"{imgctl_s - podman_s:+.2f}s ({imgctl_s / podman_s:.2f}x)" if podman_s else ""
-        print(f"{name:<{width}}  {cell(podman_s)}  {cell(imgctl_s)}  {cell(podmanpy_s)}  {delta:<17}  {verdict(name, podman_s, imgctl_s)}")
+        target = verdict(name, podman_s, imgctl_s)
+        print(f"{name:<{width}}  {cell(podman_s)}  {cell(imgctl_s)}  {cell(podmanpy_s)}  {delta:<17}  {target}")
 
 
-def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
-    parts = set(args.only or ("build", "cli", "push", "skip"))
-    rows: list[tuple[str, float | None, float, float | None]] = []
+def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
+    parts = set(args.only or ("build", "cli", "push", "skip", "store"))
+    rows: Rows = []
     if "build" in parts:
         rows += build_cases(tree, work, env, args)
     if "cli" in parts:
@@ -170,10 +188,87 @@ def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespac
         rows += skip_cases(tree, work, env, args)
     if "push" in parts:
         rows += push_case(work, env, args)
+    if "store" in parts:
+        rows += store_cases(tree, work, args)
     return rows
 
 
-def skip_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+def fill_store(env: dict[str, str], count: int, work: Path) -> None:
+    """`count` distinct small images (one imported layer each), made once per workdir."""
+    listed = subprocess.run(
+        ["podman", "images", "-q", "--filter", "reference=localhost/fill/*"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if len(listed) >= count:
+        return
+    print(f"  filling the store with {count} images (once per workdir) ...", flush=True)
+    layer = work / "fill-layer"
+    layer.mkdir(exist_ok=True)
+    for i in range(len(listed), count):
+        (layer / "id").write_text(f"{i}\n")
+        archive = work / "fill.tar"
+        subprocess.run(["tar", "-C", str(layer), "-cf", str(archive), "id"], check=True)
+        subprocess.run(
+            ["podman", "import", "-q", str(archive), f"localhost/fill/image{i}:latest"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+
+
+def store_cases(tree: Path, work: Path, args: argparse.Namespace) -> Rows:
+    """Issue 9: the issue 3 case on a fresh store and on a store of 500 images, each with its own service."""
+    (tree / "Containerfile").write_text("FROM scratch\nCOPY src/ /app/src/\n")
+    (tree / ".containerignore").write_text("**/node_modules\n")
+    project = work / "project"
+    (project / "profiles").mkdir(parents=True, exist_ok=True)
+    (project / "profiles" / "bench.toml").write_text(
+        f'image = "localhost/bench/imgctl"\ncontext = "{tree}"\ncontainerfile = "{tree}/Containerfile"\n'
+    )
+    imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
+    rows: Rows = []
+    for name, directory, images in (
+        ("9: COPY src/, fresh store", work / "engine-fresh", 0),
+        ("9: COPY src/, store of 500 images", work / "engine-500", STORE_IMAGES),
+    ):
+        if images == 0:
+            subprocess.run(["chmod", "-R", "u+rwX", str(directory)], check=False, capture_output=True)
+            shutil.rmtree(directory, ignore_errors=True)
+        env = engine_env(directory)
+        env["XDG_CACHE_HOME"] = str(directory / "cache")
+        if images:
+            fill_store(env, images, work)
+        sock = directory / "podman.sock"
+        sock.unlink(missing_ok=True)
+        service = subprocess.Popen(
+            ["podman", "system", "service", "--time=0", f"unix://{sock}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while not sock.exists():
+                time.sleep(0.02)
+            env["CONTAINER_HOST"] = f"unix://{sock}"
+            print(f"case: {name}", flush=True)
+            podman_s = median(
+                ["podman", "build", "-q", "--no-cache", "-t", "localhost/bench/podman:latest", str(tree)],
+                env,
+                args.runs,
+            )
+            imgctl_s = median([*imgctl, "build", "bench", "--no-cache", "--quiet"], env, args.runs)
+            print(f"  podman build {podman_s:.2f}s, imgctl build {imgctl_s:.2f}s", flush=True)
+            rows.append((name, podman_s, imgctl_s, None))
+        finally:
+            service.terminate()
+            service.wait(timeout=20)
+    return rows
+
+
+def skip_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
     """Issue 5: pruning and skipping, on the tree without an ignore file."""
     project = work / "project"
     (project / "profiles").mkdir(parents=True, exist_ok=True)
@@ -185,7 +280,7 @@ def skip_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Names
     podman_build = ["podman", "build", "-q", "-t", "localhost/bench/podman:latest", str(tree)]
     (tree / ".containerignore").unlink(missing_ok=True)
     changed = tree / "src" / "m0.py"
-    rows: list[tuple[str, float | None, float, float | None]] = []
+    rows: Rows = []
 
     def cold_then_unchanged(name: str, containerfile: str, cold_row: str, unchanged_row: str) -> None:
         (tree / "Containerfile").write_text(containerfile)
@@ -200,8 +295,12 @@ def skip_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Names
         imgctl_s = median([*imgctl, "build", "bench", "--quiet"], env, args.runs)
         rows.append((unchanged_row, podman_s, imgctl_s, None))
 
-    cold_then_unchanged("COPY src/ only, cold", "FROM scratch\nCOPY src/ /app/src/\n",
-                        "5: COPY src/ only, cold (no ignore file)", "5: COPY src/ only, unchanged rebuild")
+    cold_then_unchanged(
+        "COPY src/ only, cold",
+        "FROM scratch\nCOPY src/ /app/src/\n",
+        "5: COPY src/ only, cold (no ignore file)",
+        "5: COPY src/ only, unchanged rebuild",
+    )
 
     original = changed.read_text()
     podman_times, imgctl_times = [], []
@@ -211,14 +310,17 @@ def skip_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Names
         changed.write_text(original + f"# edit {run} imgctl\n")
         imgctl_times.append(timed([*imgctl, "build", "bench", "--quiet"], env))
     changed.write_text(original)
-    rows.append(("5: COPY src/ only, one file changed", statistics.median(podman_times), statistics.median(imgctl_times), None))
+    rows.append(
+        ("5: COPY src/ only, one file changed", statistics.median(podman_times), statistics.median(imgctl_times), None)
+    )
 
-    cold_then_unchanged("COPY . /app, cold", "FROM scratch\nCOPY . /app\n",
-                        "5: COPY . /app, cold", "5: COPY . /app, unchanged rebuild")
+    cold_then_unchanged(
+        "COPY . /app, cold", "FROM scratch\nCOPY . /app\n", "5: COPY . /app, cold", "5: COPY . /app, unchanged rebuild"
+    )
     return rows
 
 
-def push_case(work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+def push_case(work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
     sys.path.insert(0, str(ROOT))
     from tests.registry_fixtures import start_registry
 
@@ -239,7 +341,8 @@ def push_case(work: Path, env: dict[str, str], args: argparse.Namespace) -> list
         for who, sink in (("podman", podman_s), ("imgctl", imgctl_s)):
             registry = start_registry(work / f"registry-{who}-{run}", auth=True)
             try:
-                import base64, json as jsonlib
+                import base64
+                import json as jsonlib
 
                 token = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
                 auth.write_text(jsonlib.dumps({"auths": {registry.host: {"auth": token}}}))
@@ -248,24 +351,50 @@ def push_case(work: Path, env: dict[str, str], args: argparse.Namespace) -> list
                 if who == "podman":
                     start = time.perf_counter()
                     for tag in ("1.0", "1", "latest"):
-                        timed(["podman", "push", "--tls-verify=false", "--authfile", str(auth), f"localhost/bench/push:{tag}", f"{target}:{tag}"], env)
+                        timed(
+                            [
+                                "podman",
+                                "push",
+                                "--tls-verify=false",
+                                "--authfile",
+                                str(auth),
+                                f"localhost/bench/push:{tag}",
+                                f"{target}:{tag}",
+                            ],
+                            env,
+                        )
                     sink.append(time.perf_counter() - start)
                 else:
-                    sink.append(timed([*imgctl, "push", "push", "--to", target, "--tls-verify=false", "--authfile", str(auth), "--quiet"], env))
+                    sink.append(
+                        timed(
+                            [
+                                *imgctl,
+                                "push",
+                                "push",
+                                "--to",
+                                target,
+                                "--tls-verify=false",
+                                "--authfile",
+                                str(auth),
+                                "--quiet",
+                            ],
+                            env,
+                        )
+                    )
             finally:
                 registry.stop()
         print(f"  run {run + 1}: podman push x3 {podman_s[-1]:.2f}s, imgctl push {imgctl_s[-1]:.2f}s", flush=True)
     return [("push 100 MB, 3 tags (podman: 3 pushes)", statistics.median(podman_s), statistics.median(imgctl_s), None)]
 
 
-def build_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+def build_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
     project = work / "project"
     (project / "profiles").mkdir(parents=True, exist_ok=True)
     (project / "profiles" / "bench.toml").write_text(
         f'image = "localhost/bench/imgctl"\ncontext = "{tree}"\ncontainerfile = "{tree}/Containerfile"\n'
     )
     imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
-    rows: list[tuple[str, float | None, float, float | None]] = []
+    rows: Rows = []
     cases = [
         ("COPY src/, ignore **/node_modules", "FROM scratch\nCOPY src/ /app/src/\n", "**/node_modules\n"),
         ("COPY . /app, no ignore file", "FROM scratch\nCOPY . /app\n", None),
@@ -278,7 +407,9 @@ def build_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Name
         else:
             ignore_path.write_text(ignore)
         print(f"case: {name}", flush=True)
-        podman_s = median(["podman", "build", "-q", "--no-cache", "-t", "localhost/bench/podman:latest", str(tree)], env, args.runs)
+        podman_s = median(
+            ["podman", "build", "-q", "--no-cache", "-t", "localhost/bench/podman:latest", str(tree)], env, args.runs
+        )
         print(f"  podman build     {podman_s:.2f}s", flush=True)
         imgctl_s = median([*imgctl, "build", "bench", "--no-cache", "--quiet"], env, args.runs)
         print(f"  imgctl build     {imgctl_s:.2f}s", flush=True)
@@ -290,7 +421,7 @@ def build_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Name
     return rows
 
 
-def cli_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> list[tuple[str, float | None, float, float | None]]:
+def cli_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
     project = work / "project"
     (project / "profiles").mkdir(parents=True, exist_ok=True)
     (project / "profiles" / "bench.toml").write_text('image = "localhost/bench/imgctl"\n')
