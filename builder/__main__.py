@@ -1,4 +1,3 @@
-from builder.cli import main
+from builder.cli.main import main
 
-if __name__ == "__main__":
-    main()
+main()

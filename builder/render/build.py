@@ -1,80 +1,13 @@
-"""Everything imgctl shows a person: live build progress, tables, errors, JSON documents.
-
-Results (tables, JSON) go to stdout; progress, logs and errors go to stderr, so `imgctl build --json`
-can be piped into `jq` while the log still reaches the terminal. User-supplied text is never read as
-rich markup.
-"""
+"""How a build looks: the live display of its steps, the --dry-run plan, --explain, the summary."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
-from builder.errors import BuildError, ImgctlError
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(size) < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
-
-
-def is_interactive(stream: TextIO, env: dict[str, str] | None = None) -> bool:
-    """A live display only on a real terminal, and never in CI (whose logs are files)."""
-    env = dict(os.environ) if env is None else env
-    if env.get("CI", "").lower() in ("1", "true", "yes") or env.get("TERM") == "dumb":
-        return False
-    return stream.isatty()
-
-
-def _console(stream: TextIO):
-    from rich.console import Console
-
-    # Piped output is read by scripts and grep: never wrap it at rich's default 80 columns.
-    width = None if stream.isatty() else 4000
-    return Console(file=stream, markup=False, emoji=False, highlight=False, soft_wrap=False, width=width)
-
-
-def print_json(document: Any, stream: TextIO | None = None) -> None:
-    out = stream or sys.stdout
-    out.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
-    out.flush()
-
-
-def print_error(error: ImgctlError, stream: TextIO | None = None) -> None:
-    out = stream or sys.stderr
-    out.write(f"error: {error}\n")
-    if isinstance(error, BuildError) and error.tail:
-        out.write("last output of the failing step:\n")
-        for line in error.tail:
-            out.write(f"  | {line}\n")
-    if error.hint:
-        out.write(f"hint: {error.hint}\n")
-    out.flush()
-
-
-def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], stream: TextIO | None = None) -> None:
-    from rich.table import Table
-
-    table = Table(title=title, show_edge=False, header_style="bold", pad_edge=False, box=None)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    _console(stream or sys.stdout).print(table)
-
-
-def _short_ids(text: str) -> str:
-    """buildah writes `FROM <64-hex id>` for a stage built on another; 12 characters identify it."""
-    import re
-
-    return re.sub(r"\b([0-9a-f]{12})[0-9a-f]{52}\b", r"\1", text)
+from builder.render.console import console_for, human_size, print_table, short_ids
 
 
 class BuildDisplay:
@@ -105,7 +38,7 @@ class BuildDisplay:
 
             self._live = Live(
                 get_renderable=self._render,
-                console=_console(self.stream),
+                console=console_for(self.stream),
                 refresh_per_second=8,
                 transient=True,
             )
@@ -151,7 +84,7 @@ class BuildDisplay:
         if step.stages > 1:
             line.append(f"[{step.stage}/{step.stages}] ", style="dim")
         line.append(f"{step.number}/{step.steps} ", style="dim")
-        line.append(_short_ids(step.instruction))
+        line.append(short_ids(step.instruction))
         line.append("  cached" if cached else f"  {time.monotonic() - self._step_started:.1f}s", style="yellow")
         line.no_wrap = True
         line.overflow = "ellipsis"
@@ -176,87 +109,13 @@ class BuildDisplay:
         header.append(f"  {now - self.started:5.1f}s", style="yellow")
         lines = [header]
         if step is not None:
-            lines.append(Text(f"  > {_short_ids(step.instruction)}  ({now - self._step_started:.1f}s)", style="bold", overflow="ellipsis", no_wrap=True))
+            running = f"  > {short_ids(step.instruction)}  ({now - self._step_started:.1f}s)"
+            lines.append(Text(running, style="bold", overflow="ellipsis", no_wrap=True))
             for line in list(self._log.step_output)[-6:]:
                 lines.append(Text(f"    {line}", style="dim", overflow="ellipsis", no_wrap=True))
         else:
             lines.append(Text(f"  {self._phase}", style="bold"))
         return Group(*lines)
-
-
-class PushDisplay:
-    """Shows pushes as they run: a live table (one row per destination tag) on a terminal, plain lines otherwise."""
-
-    def __init__(self, *, live: bool, quiet: bool, stream: TextIO | None = None) -> None:
-        import threading
-
-        self.stream = stream or sys.stderr
-        self.quiet = quiet
-        self.live = live and not quiet
-        self._rows: dict[str, list[Any]] = {}  # reference -> [state, last line, started]
-        self._lock = threading.Lock()  # events come from one thread per destination
-        self._live: Any = None
-
-    def __enter__(self) -> PushDisplay:
-        if self.live:
-            from rich.live import Live
-
-            # Transient: the summary table that follows says the same, once.
-            self._live = Live(get_renderable=self._render, console=_console(self.stream), refresh_per_second=8, transient=True)
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.__exit__(None, None, None)
-            self._live = None
-
-    def on_event(self, event: Any) -> None:
-        with self._lock:
-            row = self._rows.setdefault(event.reference, ["pushing", "", time.monotonic()])
-            if event.kind == "line":
-                row[1] = event.text
-            elif event.kind == "retry":
-                row[0], row[1] = "retrying", event.text
-            elif event.kind == "done":
-                row[0], row[1] = "pushed", event.text
-            elif event.kind == "failed":
-                row[0], row[1] = "failed", event.text
-            if not self.live and not self.quiet and event.kind != "start":
-                label = {"line": "", "retry": "retry: ", "done": "pushed ", "failed": "failed: "}[event.kind]
-                self.stream.write(f"{event.reference} | {label}{event.text}\n")
-                self.stream.flush()
-
-    def _render(self) -> Any:
-        from rich.table import Table
-
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column("state", no_wrap=True)
-        table.add_column("reference", no_wrap=True)
-        table.add_column("time", no_wrap=True, justify="right")
-        table.add_column("detail", overflow="ellipsis", no_wrap=True)
-        styles = {"pushing": "yellow", "retrying": "magenta", "pushed": "green", "failed": "bold red"}
-        with self._lock:
-            for reference, (state, detail, started) in self._rows.items():
-                table.add_row(
-                    state,
-                    reference,
-                    f"{time.monotonic() - started:.1f}s",
-                    _short_ids(detail),
-                    style=styles[state] if state != "pushing" else None,
-                )
-        return table
-
-
-def print_push_summary(results: Sequence[Any], stream: TextIO | None = None) -> None:
-    """One line per pushed reference: plain text, so a full digest is never wrapped or cut."""
-    out = stream or sys.stdout
-    pushed = [p for r in results for p in r.pushed]
-    width = max((len(p.reference) for p in pushed), default=0)
-    for p in pushed:
-        retried = f" ({p.attempts} attempts)" if p.attempts > 1 else ""
-        out.write(f"pushed {p.reference:<{width}}  {p.seconds:4.1f}s{retried}  {p.digest}\n")
-    out.flush()
 
 
 def print_plan(plan: dict[str, Any], stream: TextIO | None = None) -> None:

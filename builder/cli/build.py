@@ -1,0 +1,139 @@
+"""`imgctl build`: resolve every profile first, then build, label, tag and verify each (and push with --push)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from builder.cli.options import (
+    AUTHFILE_OPTION,
+    CERT_DIR_OPTION,
+    DIGESTFILE_OPTION,
+    METADATA_FILE_OPTION,
+    RETRIES_OPTION,
+    RETRY_DELAY_OPTION,
+    SET_OPTION,
+    TLS_VERIFY_OPTION,
+    TO_OPTION,
+    PushFlags,
+    global_options,
+    overrides,
+    project,
+)
+
+log = logging.getLogger("imgctl.cli")
+
+IGNORE_HINT_BYTES = 50 * 1000 * 1000
+
+
+def build_command(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="NAME...", help="Profile names, built in order."),
+    target: str | None = typer.Option(None, "--target", help="Build this stage of the Containerfile."),
+    tags: list[str] = typer.Option([], "--tag", "-t", metavar="TAG", help="Add a tag (templates allowed)."),
+    labels: list[str] = typer.Option([], "--label", metavar="KEY=VALUE", help="Add or replace a label."),
+    build_args: list[str] = typer.Option([], "--build-arg", metavar="KEY=VALUE",
+                                         help="Add or replace a build argument."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use cached layers."),
+    pull: str | None = typer.Option(None, "--pull", metavar="POLICY",
+                                    help="Base image pull policy: missing, always, never, newer."),
+    sets: list[str] = SET_OPTION,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent and run; do not touch the engine."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document with the results."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No build log; print only the image ids."),
+    explain: bool = typer.Option(False, "--explain",
+                                 help="Say why each image was built rather than found up to date."),
+    push: bool = typer.Option(False, "--push", help="Push every tag to the profile's destinations after the build."),
+    to: list[str] = TO_OPTION,
+    tls_verify: str | None = TLS_VERIFY_OPTION,
+    cert_dir: Path | None = CERT_DIR_OPTION,
+    authfile: Path | None = AUTHFILE_OPTION,
+    retries: int = RETRIES_OPTION,
+    retry_delay: float = RETRY_DELAY_OPTION,
+    digestfile: Path | None = DIGESTFILE_OPTION,
+    metadata_file: Path | None = METADATA_FILE_OPTION,
+) -> None:
+    """Build the images of one or more profiles, then label, tag and verify them (and push with --push)."""
+    from builder import project as project_mod
+    from builder.render import build as render_build
+    from builder.render.console import is_interactive, line, print_json
+
+    where = project(ctx)
+    options = global_options(ctx)
+    changes = overrides(sets, target=target, tags=tags, labels=labels, build_args=build_args, no_cache=no_cache,
+                        pull=pull)
+    # Resolve every profile first: a typo in the third profile should not cost two builds.
+    profiles = [where.profile(name, changes) for name in names]
+    push_flags = PushFlags(to, tls_verify, cert_dir, authfile, retries, retry_delay, digestfile, metadata_file,
+                           options.env)
+    if not push:
+        push_flags.reject_without_push()
+    targets = [push_flags.destinations(profile) for profile in profiles] if push else []
+
+    if dry_run:
+        # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
+        plans = [project_mod.plan(profile, where.now).to_dict() for profile in profiles]
+        if as_json:
+            print_json({"plans": plans})
+        else:
+            for plan_document in plans:
+                render_build.print_plan(plan_document)
+        return
+
+    from builder.build import run_build
+    from builder.cli.push import push_one, write_push_files
+    from builder.engine import connect
+    from builder.inputs import HashCache
+    from builder.render.context import print_large_context_hint
+    from builder.render.push import print_push_summary
+
+    live = is_interactive(sys.stderr, options.env)
+    cache = HashCache.open(options.env)
+    results = []
+    pushed = []
+    hinted = False
+    with connect(options.url, options.env) as engine:
+        for profile in profiles:
+            bases = project_mod.base_images_of(profile, engine)
+            plan = project_mod.plan(profile, where.now, bases, walk_all=False)
+            for note in plan.notes:
+                log.debug("%s: %s", profile.name, note)
+            if not hinted and not (quiet or as_json) and _context_is_large(plan):
+                print_large_context_hint(profile.name, plan.snapshot.total_size)
+                hinted = True
+            header = project_mod.build_auth_header(profile, bases, options.env, authfile)
+            display = render_build.BuildDisplay(profile.name, live=live, quiet=quiet, prefix=len(profiles) > 1)
+            with display:
+                result = run_build(
+                    plan, engine, display.on_event, cache=cache, base_digests=bases.digests,
+                    headers={"X-Registry-Config": header} if header else None,
+                )
+            results.append(result)
+            if explain and not (quiet or as_json):
+                render_build.print_reasons(result)
+        for profile, result, destinations in zip(profiles, results, targets, strict=False):
+            pushed.append(push_one(engine, profile.name, result.image_id, profile.tags, destinations, push_flags,
+                                   live, quiet))
+    if push:
+        write_push_files(push_flags, pushed)
+    if as_json:
+        document: dict[str, Any] = {"images": [r.to_dict() for r in results]}
+        if push:
+            document["pushed"] = [p.to_dict() for p in pushed]
+        print_json(document)
+    elif quiet:
+        for result in results:
+            line(result.image_id)
+    else:
+        render_build.print_build_summary(results)
+        if push:
+            print_push_summary(pushed)
+
+
+def _context_is_large(plan: Any) -> bool:
+    """Worth mentioning `imgctl ignore` (once per run): no ignore file, and over 50 MB sent."""
+    return plan.snapshot.ignore_file is None and plan.snapshot.total_size > IGNORE_HINT_BYTES

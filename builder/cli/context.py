@@ -1,0 +1,83 @@
+"""`imgctl context` (what a build would send) and `imgctl ignore` (a proposed .containerignore)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import typer
+
+from builder.cli.options import JSON_OPTION, SET_OPTION, global_options, project
+from builder.errors import ConfigError
+
+log = logging.getLogger("imgctl.cli")
+
+
+def context_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Profile name."),
+    sets: list[str] = SET_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show what a build of NAME would send: every file with its size, totals, largest directories."""
+    from builder import project as project_mod
+    from builder.render.console import print_json
+    from builder.render.context import context_document, print_context
+
+    profile = project(ctx).profile(name, sets)
+    bases = _base_images_for_context(ctx, profile)
+    kept = project_mod.snapshot(profile)
+    sent, notes = project_mod.sent_snapshot(profile, kept, bases)
+    if as_json:
+        print_json(context_document(sent, kept, notes, profile.name))
+    else:
+        print_context(sent, kept, notes)
+
+
+def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
+    """Base image facts for pruning; asks the engine only when the Containerfile has external bases."""
+    from builder import project as project_mod
+
+    offline = project_mod.base_images_of(profile, None)
+    if offline.facts is not None:
+        return offline
+    from builder.engine import connect
+    from builder.errors import EngineError
+
+    options = global_options(ctx)
+    try:
+        with connect(options.url, options.env) as engine:
+            return project_mod.base_images_of(profile, engine)
+    except EngineError as error:
+        log.debug("no engine to inspect the base images: %s", error)
+        return offline
+
+
+def ignore_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Profile whose context gets the .containerignore."),
+    write: bool = typer.Option(False, "--write", help="Write the file (shows the diff and asks first)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --write: do not ask."),
+    sets: list[str] = SET_OPTION,
+) -> None:
+    """Propose a .containerignore for NAME's context: only rules for what is there, never what the build copies."""
+    from builder import project as project_mod
+    from builder.ignorefile import propose
+    from builder.render.console import confirm, line
+    from builder.render.context import print_proposal
+
+    profile = project(ctx).profile(name, sets)
+    needed, warnings = project_mod.named_by_containerfile(profile)
+    proposal = propose(profile.context, profile.containerfile, needed, profile_patterns=profile.ignore,
+                       profile_file=profile.file)
+    print_proposal(name, proposal, warnings, write=write)
+    if not write or not proposal.changed:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError("refusing to write without confirmation: stdin is not a terminal", hint="add --yes")
+        if not confirm(f"write {proposal.path}?"):
+            raise typer.Exit(1)
+    proposal.write()
+    line(f"wrote {proposal.path}")

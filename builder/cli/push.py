@@ -1,0 +1,119 @@
+"""`imgctl push` (what `imgctl build` made, to every destination) and `imgctl save` (to a tarball)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from builder.cli.options import (
+    AUTHFILE_OPTION,
+    CERT_DIR_OPTION,
+    DIGESTFILE_OPTION,
+    METADATA_FILE_OPTION,
+    RETRIES_OPTION,
+    RETRY_DELAY_OPTION,
+    SET_OPTION,
+    TLS_VERIFY_OPTION,
+    TO_OPTION,
+    PushFlags,
+    global_options,
+    project,
+)
+from builder.errors import ConfigError
+
+
+def push_command(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="NAME...", help="Profiles whose built images to push."),
+    sets: list[str] = SET_OPTION,
+    to: list[str] = TO_OPTION,
+    tls_verify: str | None = TLS_VERIFY_OPTION,
+    cert_dir: Path | None = CERT_DIR_OPTION,
+    authfile: Path | None = AUTHFILE_OPTION,
+    retries: int = RETRIES_OPTION,
+    retry_delay: float = RETRY_DELAY_OPTION,
+    digestfile: Path | None = DIGESTFILE_OPTION,
+    metadata_file: Path | None = METADATA_FILE_OPTION,
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print one JSON document with every pushed reference and digest."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="No progress; print only the pushed references with digests."),
+) -> None:
+    """Push what `imgctl build` made: every tag to every destination, then ask each registry for the digest."""
+    from builder.engine import connect
+    from builder.push import local_image
+    from builder.render.console import is_interactive, line, print_json
+    from builder.render.push import print_push_summary
+
+    options = global_options(ctx)
+    where = project(ctx)
+    profiles = [where.profile(name, sets) for name in names]
+    flags = PushFlags(to, tls_verify, cert_dir, authfile, retries, retry_delay, digestfile, metadata_file,
+                      options.env)
+    targets = [flags.destinations(profile) for profile in profiles]
+    live = is_interactive(sys.stderr, options.env)
+    results = []
+    with connect(options.url, options.env) as engine:
+        images = [local_image(engine, profile) for profile in profiles]
+        for profile, image_id, destinations in zip(profiles, images, targets, strict=True):
+            results.append(push_one(engine, profile.name, image_id, profile.tags, destinations, flags, live,
+                                    quiet or as_json))
+    write_push_files(flags, results)
+    if as_json:
+        print_json({"pushed": [r.to_dict() for r in results]})
+    elif quiet:
+        for result in results:
+            for ref in result.pushed:
+                line(ref.with_digest)
+    else:
+        print_push_summary(results)
+
+
+def push_one(engine: Any, profile: str, image_id: str, tags: Any, destinations: Any, flags: PushFlags, live: bool,
+             quiet: bool) -> Any:
+    from builder.push import push_image
+    from builder.render.push import PushDisplay
+
+    with PushDisplay(live=live, quiet=quiet) as display:
+        return push_image(engine, profile, image_id, tags, destinations, flags.options(), display.on_event)
+
+
+def write_push_files(flags: PushFlags, results: Sequence[Any]) -> None:
+    """--digestfile (podman's format: the digest alone; with several, the first profile's first) and --metadata-file."""
+    from builder.filewrite import write_text
+
+    pushed = [ref for result in results for ref in result.pushed]
+    if flags.digestfile is not None and pushed:
+        write_text(flags.digestfile, pushed[0].digest, key="--digestfile")
+    if flags.metadata_file is not None:
+        document = json.dumps({"pushed": [r.to_dict() for r in results]}, indent=2) + "\n"
+        write_text(flags.metadata_file, document, key="--metadata-file")
+
+
+def save_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Profile whose built image to save."),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="The archive to write."),
+    fmt: str = typer.Option("oci-archive", "--format", metavar="FORMAT", help="oci-archive or docker-archive."),
+    sets: list[str] = SET_OPTION,
+) -> None:
+    """Write the image `imgctl build` made to a tarball, without a registry (Kaniko's --no-push --tar-path)."""
+    from builder.engine import connect
+    from builder.filewrite import output_file
+    from builder.push import local_image
+    from builder.render.console import human_size, line
+
+    if fmt not in ("oci-archive", "docker-archive"):
+        raise ConfigError(f"expected oci-archive or docker-archive, got {fmt!r}", key="--format")
+    options = global_options(ctx)
+    profile = project(ctx).profile(name, sets)
+    with connect(options.url, options.env) as engine:
+        local_image(engine, profile)
+        with output_file(output, key="--output") as out:
+            size = engine.save(profile.refs[0], fmt, out)
+    line(f"saved {profile.refs[0]} to {output} ({fmt}, {human_size(size)})", sys.stderr)
