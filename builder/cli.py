@@ -512,14 +512,14 @@ def auth_check_command(
 ) -> None:
     """For each destination: which file and key (or helper) holds its credentials, and whether the registry accepts them."""
     from builder import render
-    from builder.auth import lookup
-    from builder.errors import AuthError, RegistryError
-    from builder.registry import RegistryClient, TLSConfig
+    from builder.registry.check import check_login, raise_for_failures
+    from builder.registry.credentials import lookup
+    from builder.registry.transport import TLSConfig
 
     flags = _PushFlags([], tls_verify, cert_dir, authfile, 0, 0.0, None, None)
     destinations = _auth_destinations(ctx, targets or [], flags)
     rows = []
-    failed = False
+    checks = []
     for destination in destinations:
         found = lookup(destination.repository, env=os.environ, authfile=authfile)
         credential = found.credential
@@ -527,14 +527,9 @@ def auth_check_command(
             where = "none found"
         else:
             where = credential.source + (f" (key {credential.key})" if credential.key else "")
-        client = RegistryClient(destination.registry, credential, TLSConfig(verify=destination.verify, cert_dir=destination.cert_dir), retries=1, backoff=0.2)
-        try:
-            verdict = "accepted: " + client.check_login()
-        except (AuthError, RegistryError) as error:
-            verdict = f"refused: {error}"
-            failed = True
-        finally:
-            client.close()
+        check = check_login(destination.registry, credential, TLSConfig(verify=destination.verify, cert_dir=destination.cert_dir))
+        checks.append(check)
+        verdict = check.verdict
         rows.append({"repository": destination.repository, "credentials": where, "user": credential.username if credential else None, "result": verdict, "tried": list(found.tried), "warnings": list(found.warnings)})
     if as_json:
         render.print_json({"destinations": rows})
@@ -543,8 +538,7 @@ def auth_check_command(
         for row in rows:
             for warning in row["warnings"]:
                 sys.stderr.write(f"warning: {warning}\n")
-    if failed:
-        raise typer.Exit(3)
+    raise_for_failures(checks)
 
 
 def _auth_destinations(ctx: typer.Context, targets: List[str], flags: "_PushFlags") -> list[Any]:

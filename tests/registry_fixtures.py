@@ -38,7 +38,7 @@ START_DEADLINE = 20.0  # seconds for the registry to answer GET /v2/
 
 @dataclass(frozen=True)
 class Cred:
-    """Stand-in for builder.auth.Credential (same fields, same secret-free repr), for the registry tests."""
+    """Stand-in for builder.registry.credentials.Credential (same fields, same secret-free repr), for the registry tests."""
 
     registry: str
     username: str | None

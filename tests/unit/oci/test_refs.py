@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builder import refs
+from builder.oci import refs
 
 VALID_REPOSITORIES = [
     "api",

@@ -1,4 +1,4 @@
-"""builder.auth against real files and real credential helper programs in temporary directories.
+"""builder.registry.credentials (with authfiles and helpers) against real files and real credential helper programs in temporary directories.
 
 Every scenario builds a private HOME, XDG_RUNTIME_DIR and PATH and passes them as `env`, so nothing here
 reads the machine's own credentials.
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from builder import auth
-from builder.auth import Credential, Lookup, auth_files, login_hint, lookup, x_registry_config
 from builder.errors import AuthError, ConfigError
+from builder.registry import helpers
+from builder.registry.authfiles import auth_files
+from builder.registry.credentials import Credential, Lookup, login_hint, lookup, x_registry_config
 
 REF = "127.0.0.1:5000/team/sub/api"
 HOST = "127.0.0.1:5000"
@@ -534,7 +535,7 @@ def test_helper_missing_from_path_is_an_auth_error(box: Sandbox) -> None:
 
 
 def test_helper_timeout_is_an_auth_error(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "HELPER_TIMEOUT", 0.5)
+    monkeypatch.setattr(helpers, "HELPER_TIMEOUT", 0.5)
     box.helper("slow", stdout=helper_answer("u"), sleep=5)
     box.write(box.runtime_file, {"credHelpers": {HOST: "slow"}})
     with pytest.raises(AuthError, match=r"docker-credential-slow did not answer within 0\.5 s") as caught:
@@ -782,7 +783,7 @@ def test_import_is_stdlib_only() -> None:
     import subprocess as sp
 
     code = (
-        "import sys; import builder.auth; "
+        "import sys; import builder.registry.credentials; "
         "third = [m for m in sys.modules if m.split('.')[0] not in sys.stdlib_module_names and m.split('.')[0] != 'builder' and not m.startswith('_')]; "
         "print(third)"
     )
