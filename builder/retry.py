@@ -103,7 +103,9 @@ def is_transient_text(message: str) -> bool:
 # Waiting
 
 
-def retry_delays(retries: int, backoff: float, rng: Callable[[], float], *, cap: float = MAX_BACKOFF) -> Iterator[float]:
+def retry_delays(
+    retries: int, backoff: float, rng: Callable[[], float], *, cap: float = MAX_BACKOFF
+) -> Iterator[float]:
     """The waits before retry 1..`retries`: exponential backoff with full jitter.
 
     Full jitter (`backoff * 2**attempt * rng()`, rng in [0, 1)) spreads clients that failed together, so

@@ -104,7 +104,9 @@ def validate_repository_path(path: str) -> str:
     if not path:
         raise ValueError("repository path is empty: expected e.g. 'team/api'")
     if len(path) > NAME_MAX_LENGTH:
-        raise ValueError(f"repository path {path[:40]}... is {len(path)} characters long: at most {NAME_MAX_LENGTH} are allowed")
+        raise ValueError(
+            f"repository path {path[:40]}... is {len(path)} characters long: at most {NAME_MAX_LENGTH} are allowed"
+        )
     for component in path.split("/"):
         if not _PATH_COMPONENT.fullmatch(component):
             raise ValueError(

@@ -50,7 +50,6 @@ def auth_files(env: Mapping[str, str], authfile: Path | None = None, uid: int | 
     return files
 
 
-
 @dataclass(frozen=True)
 class AuthEntry:
     """One `auths` value. Both fields are secret material."""
@@ -150,7 +149,8 @@ def _cred_helpers(path: Path, value: Any) -> dict[str, str]:
         where = f'credHelpers."{host}"'
         if name is not None and not isinstance(name, str):
             raise ConfigError(f"expected a helper name (a string), found {json_type(name)}", file=path, key=where)
-        check_helper_name(path, where, name or "")
+        name = name or ""
+        check_helper_name(path, where, name)  # refuses the empty name a JSON null gives
         helpers[host] = name
     return helpers
 

@@ -62,7 +62,7 @@ def parse_www_authenticate(header: str) -> list[Challenge]:
         while pos < end:
             name = _TOKEN_RE.match(header, pos)
             if name is None:
-                return challenges + [Challenge(scheme.group().lower(), params)]
+                return [*challenges, Challenge(scheme.group().lower(), params)]
             after = skip(name.end(), " \t")
             if after >= end or header[after] != "=":
                 break  # a token without "=": the scheme of the next challenge
@@ -84,11 +84,10 @@ def parse_www_authenticate(header: str) -> list[Challenge]:
             params[name.group().lower()] = value
             pos = skip(pos, " \t")
             if pos < end and header[pos] != ",":
-                return challenges + [Challenge(scheme.group().lower(), params)]
+                return [*challenges, Challenge(scheme.group().lower(), params)]
             pos = skip(pos, " \t,")
         challenges.append(Challenge(scheme.group().lower(), params))
     return challenges
-
 
 
 # --------------------------------------------------------------------------------------------------

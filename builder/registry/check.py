@@ -3,7 +3,7 @@
 Only the registry's own 401/403 means "refused" (exit 3, the credentials are at fault). A registry that
 cannot be asked (nothing listening, a reset connection, a 5xx, a TLS mismatch) is "unreachable" (exit 6):
 the credentials may be fine, and logging in again would not help. Each such error carries the hint for
-its cause (see `builder.registry.transport.unreachable_hint` and `tls_error`).
+its cause (see `builder.registry.failures`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from builder.errors import AuthError, RegistryError
-from builder.registry.client import CredentialLike, RegistryClient
+from builder.registry.client import RegistryClient
+from builder.registry.session import CredentialLike
 from builder.registry.transport import TLSConfig
 
 # `auth check` asks once more after a transient failure, quickly: it answers a question, it pushes nothing.

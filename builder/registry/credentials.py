@@ -11,7 +11,6 @@ log record or a warning. Credential helpers' output is never shown, on success o
 hold the secret.
 """
 
-
 from __future__ import annotations
 
 import base64
@@ -26,7 +25,15 @@ from typing import Any
 
 from builder.errors import ConfigError
 from builder.oci import refs
-from builder.registry.authfiles import AuthEntry, AuthFile, auth_files, env_path, permission_warning, quote, read_auth_file
+from builder.registry.authfiles import (
+    AuthEntry,
+    AuthFile,
+    auth_files,
+    env_path,
+    permission_warning,
+    quote,
+    read_auth_file,
+)
 from builder.registry.helpers import HELPER_PREFIX, TOKEN_USERNAME, run_helper
 
 __all__ = [
@@ -101,7 +108,6 @@ class Lookup:
     warnings: tuple[str, ...]  # things the user should fix: readable auth files, a missing XDG_RUNTIME_DIR
 
 
-
 def lookup(
     reference: str,
     *,
@@ -120,7 +126,11 @@ def lookup(
     normalized, host = _parse_reference(reference)
     search = _Search(normalized, host, environ)
     explicit_reason = (
-        "--authfile" if authfile is not None else "$REGISTRY_AUTH_FILE" if env_path(environ, "REGISTRY_AUTH_FILE") else None
+        "--authfile"
+        if authfile is not None
+        else "$REGISTRY_AUTH_FILE"
+        if env_path(environ, "REGISTRY_AUTH_FILE")
+        else None
     )
     runtime_dir = env_path(environ, "XDG_RUNTIME_DIR")
     seen: set[Path] = set()
@@ -197,7 +207,6 @@ def login_hint(reference: str, authfile: Path | None) -> str:
     return hint
 
 
-
 # --- matching ---------------------------------------------------------------------------------------------
 
 
@@ -263,7 +272,7 @@ class _Search:
         #    what `docker login` leaves there when the secret went to the store.
         if content.creds_store is not None:
             name = content.creds_store
-            servers = (self.host,)
+            servers: tuple[str, ...] = (self.host,)
             if _normalize_registry(self.host) == _normalize_registry(_DOCKER_HUB):
                 servers = (_DOCKER_HUB_SERVER, self.host)
             self.note(f"{path}: credsStore sends {self.host} to {HELPER_PREFIX}{name}")
@@ -292,7 +301,9 @@ class _Search:
             if decoded:
                 self.note(f'{path}: key "{key}" has an "auth" value that is not user:password; skipped, as podman does')
             else:
-                self.note(f'{path}: key "{key}" has no "auth" value (a credential helper marker?); skipped, as podman does')
+                self.note(
+                    f'{path}: key "{key}" has no "auth" value (a credential helper marker?); skipped, as podman does'
+                )
             return None
         # strings.Trim(password, "\x00") in Go: NULs go from both ends.
         password = password.strip("\x00")
@@ -316,7 +327,6 @@ class _Search:
                 return Credential(self.host, None, None, secret, f"credential helper {program}", None)
             return Credential(self.host, username, secret, None, f"credential helper {program}", None)
         return None
-
 
 
 # --- references and keys ----------------------------------------------------------------------------------
@@ -366,11 +376,3 @@ def _normalize_key(key: str, legacy: bool) -> str:
 def _encode_header(config: Mapping[str, Any]) -> str:
     # podman-py's encode_auth_header: urlsafe_b64encode(json.dumps(...)), padded; Go decodes URLEncoding.
     return base64.urlsafe_b64encode(json.dumps(config).encode("utf-8")).decode("ascii")
-
-
-def quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
-
-

@@ -41,8 +41,7 @@ def run_helper(name: str, server: str, env: Mapping[str, str], host: str, config
         done = subprocess.run(
             [executable, "get"],
             input=server.encode(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             env=dict(env),
             timeout=HELPER_TIMEOUT,
             check=False,
@@ -60,9 +59,7 @@ def run_helper(name: str, server: str, env: Mapping[str, str], host: str, config
         said = (done.stdout + b"\n" + done.stderr).decode("utf-8", errors="replace").lower()
         if _NOT_FOUND in said:
             return None
-        status = (
-            f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
-        )
+        status = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
         raise AuthError(
             f"credential helper {program} failed when asked for {host} ({status}); its output is not shown "
             "because it may contain the secret",
@@ -84,4 +81,3 @@ def run_helper(name: str, server: str, env: Mapping[str, str], host: str, config
     if not username and not secret:
         return None  # an all-empty answer is "nothing found" to containers/image
     return username or "", secret or ""
-
