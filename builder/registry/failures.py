@@ -117,7 +117,7 @@ def unreachable_hint(registry: str, failure: BaseException | int) -> str:
     if isinstance(failure, int):
         if failure == 429:
             return f"{registry} is rate-limiting these requests; wait a while, then try again"
-        return f"{registry} is unavailable ({status_text(failure)}); try again later"
+        return f"{registry} answered {status_text(failure)}: the registry is unavailable; try again later"
     for cause in causes(failure):
         if isinstance(cause, ConnectionRefusedError):
             return f"nothing answers at {registry}: is the registry running, and are the host and port right?"
