@@ -8,15 +8,15 @@ import http.client
 import json
 import logging
 import socket
-import time
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 
-from builder.errors import AuthError, ConfigError, RegistryError
+from builder.errors import AuthError, ConfigError, Interrupted, RegistryError
 from builder.registry.client import MANIFEST_MEDIA_TYPES, Manifest, RegistryClient
 from builder.registry.transport import TLSConfig
+from builder.retry import Cancellation
 from tests.registry_fixtures import Cred, FaultProxy, RequestCounter
 from tests.unit.registry.scripted import Handler, Reply, ScriptedServer, Seen, Sleeps, basic_header, client_for
 
@@ -95,6 +95,29 @@ def test_bad_tag_and_bad_registry_name() -> None:
         client.manifest_digest("team/app", "-bad")
     with pytest.raises(ConfigError):
         RegistryClient("https://127.0.0.1:1/v2", None, TLSConfig())
+
+
+@pytest.mark.parametrize("tag", ["vé", "v１", "ünïcode", "v1\n", "ǅ", "v٣"])
+def test_non_ascii_tags_are_refused_by_the_one_grammar(serve, tag: str) -> None:
+    # Python's \w and str.isalnum() accept these; distribution's grammar (and builder.oci.refs) does not.
+    server = serve(lambda r: Reply(500))
+    manifest = Manifest(b"{}", MANIFEST_MEDIA_TYPES[1], "sha256:" + "0" * 64)
+    with client_for(server) as client:
+        with pytest.raises(ConfigError, match="not a valid tag"):
+            client.manifest_digest("team/app", tag)
+        with pytest.raises(ConfigError, match="not a valid tag"):
+            client.put_manifest("team/app", tag, manifest)
+        with pytest.raises(ConfigError, match="not a valid tag"):
+            client.get_manifest("team/app", tag)
+    assert server.seen == []
+
+
+@pytest.mark.parametrize("repository", ["tëam/app", "team/ápp", "Team.x/app"])
+def test_non_ascii_and_host_like_repository_paths_are_refused(serve, repository: str) -> None:
+    server = serve(lambda r: Reply(500))
+    with client_for(server) as client, pytest.raises(ConfigError, match="not a valid repository path"):
+        client.manifest_digest(repository, "v1")
+    assert server.seen == []
 
 
 def test_get_manifest_checks_the_digest_and_the_type(serve) -> None:
@@ -418,23 +441,60 @@ def test_never_retried(serve, status: int) -> None:
 def test_connection_refused_is_retried_then_registry_error() -> None:
     port = _closed_port()
     sleeps = Sleeps()
-    with RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), sleep=sleeps, retries=2) as client:
-        with pytest.raises(RegistryError, match="connection refused") as caught:
-            client.check_login()
+    client = RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), sleep=sleeps, retries=2)
+    with client, pytest.raises(RegistryError, match="connection refused") as caught:
+        client.check_login()
     assert "after 3 attempts" in str(caught.value) and len(sleeps) == 2
 
 
 def test_a_silent_server_times_out_within_bounds() -> None:
-    # Listening but never answering: the kernel completes the handshake, nobody reads.
+    # Listening but never answering: the kernel completes the handshake, nobody reads. The bound is proven
+    # without a stopwatch (a wall-clock limit flaked on loaded runners): every attempt ends on the configured
+    # read timeout, the number of attempts is retries + 1, and the one backoff goes to the fake sleep.
+    sleeps = Sleeps()
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        started = time.monotonic()
-        with RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), timeout=0.2, retries=1, backoff=0.01) as client:
-            with pytest.raises(RegistryError, match="timed out"):
-                client.check_login()
-        assert time.monotonic() - started < 3
+        client = RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), timeout=0.2, retries=1, sleep=sleeps)
+        with client, pytest.raises(RegistryError, match="timed out") as caught:
+            client.check_login()
+        assert "after 2 attempts" in str(caught.value) and len(sleeps) == 1
+        assert isinstance(caught.value.__cause__, requests.exceptions.ReadTimeout)
+        assert "read timeout=0.2" in str(caught.value.__cause__)
+        # Exactly two connections were made: both wait in the accept queue, a third is not there.
+        silent.settimeout(5)
+        silent.accept()[0].close()
+        silent.accept()[0].close()
+        silent.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            silent.accept()
+
+
+@pytest.mark.parametrize("interruption", [Interrupted("interrupted"), KeyboardInterrupt()])
+def test_ctrl_c_during_a_backoff_ends_the_retries_at_once(serve, interruption: BaseException) -> None:
+    server = serve(flaky(99, status=503))
+
+    def sleep(seconds: float) -> None:
+        raise interruption
+
+    with client_for(server, sleep=sleep, retries=5) as client, pytest.raises(type(interruption)):
+        client.check_login()
+    assert len(server.seen) == 1
+
+
+def test_a_cancelled_client_sends_nothing_more(serve) -> None:
+    server = serve(flaky(99, status=503))
+    cancel = Cancellation()
+    sleeps = Sleeps()
+
+    def sleep(seconds: float) -> None:
+        sleeps(seconds)
+        cancel.cancel()  # the main thread was interrupted while this worker's client waited
+
+    with client_for(server, sleep=sleep, cancel=cancel, retries=5) as client, pytest.raises(Interrupted):
+        client.check_login()
+    assert len(server.seen) == 1 and len(sleeps) == 1
 
 
 def _closed_port() -> int:

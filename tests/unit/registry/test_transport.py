@@ -18,7 +18,7 @@ def test_cert_dir_must_exist(tmp_path: Path) -> None:
 
 def test_cert_dir_half_client_pair_is_refused(tmp_path: Path) -> None:
     (tmp_path / "client.cert").write_text("x")
-    with pytest.raises(ConfigError, match="client.key"):
+    with pytest.raises(ConfigError, match=r"client\.key"):
         RegistryClient("127.0.0.1:1", None, TLSConfig(cert_dir=tmp_path))
 
 
