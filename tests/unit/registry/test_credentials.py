@@ -10,8 +10,12 @@ import base64
 import json
 import logging
 import os
+import pwd
+import shutil
 import stat
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from builder.registry import helpers
 from builder.registry.authfiles import auth_files
 from builder.registry.credentials import Credential, Lookup, login_hint, lookup, x_registry_config
 
+ROOT = Path(__file__).resolve().parents[3]
 REF = "127.0.0.1:5000/team/sub/api"
 HOST = "127.0.0.1:5000"
 
@@ -660,11 +665,80 @@ def test_json_null_file_is_empty_like_in_go(box: Sandbox) -> None:
     assert box.lookup().credential is None
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file_is_a_config_error(box: Sandbox) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file: test_unreadable_file_is_a_config_error_as_an_unprivileged_user covers it")
     box.write(box.runtime_file, {"auths": {}}, mode=0o000)
     with pytest.raises(ConfigError, match="cannot read this auth file: Permission denied"):
         box.lookup()
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"  # the venv's interpreter may live where the unprivileged user cannot go
+
+
+def _unprivileged_user() -> pwd.struct_passwd:
+    """The user .ci/run creates (IMGCTL_ROOTLESS_USER, default imgctl-ci); skip, or fail in CI, without it."""
+    name = os.environ.get("IMGCTL_ROOTLESS_USER") or "imgctl-ci"
+    reason = None
+    try:
+        user = pwd.getpwnam(name)
+    except KeyError:
+        reason = f"user {name} does not exist (.ci/run creates it)"
+    if reason is None and not Path(SYSTEM_PYTHON).exists():
+        reason = f"{SYSTEM_PYTHON} is missing"
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"the unreadable-file test must run in CI: {reason}")
+        pytest.skip(reason)
+    return user
+
+
+def test_unreadable_file_is_a_config_error_as_an_unprivileged_user(tmp_path: Path) -> None:
+    # CI runs as root, and root reads any file; so the lookup runs as an unprivileged user, in a directory
+    # that user can enter, on a file it owns but whose mode forbids reading.
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs root; test_unreadable_file_is_a_config_error covers this user")
+    user = _unprivileged_user()
+    root = Path(tempfile.mkdtemp(prefix="imgctl-unreadable-"))
+    try:
+        root.chmod(0o755)
+        auth_file = root / "containers" / "auth.json"
+        auth_file.parent.mkdir(mode=0o755)
+        auth_file.write_text(json.dumps({"auths": {}}))
+        os.chown(auth_file, user.pw_uid, user.pw_gid)
+        code = (
+            "import sys\n"
+            "from builder.errors import ConfigError\n"
+            "from builder.registry.credentials import lookup\n"
+            "try:\n"
+            f"    lookup({REF!r}, env={{'XDG_RUNTIME_DIR': {str(root)!r}, 'HOME': {str(root)!r}}})\n"
+            "except ConfigError as error:\n"
+            "    print(f'ConfigError: {error}')\n"
+            "else:\n"
+            "    print('read')\n"
+        )
+
+        def run_as_user() -> str:
+            done = subprocess.run(
+                [SYSTEM_PYTHON, "-c", code],
+                capture_output=True,
+                text=True,
+                user=user.pw_uid,
+                group=user.pw_gid,
+                extra_groups=[],
+                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                cwd=root,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+
+        auth_file.chmod(0o600)
+        assert run_as_user() == "read"  # the user reaches and reads its own file: only the mode differs below
+        auth_file.chmod(0o000)
+        assert run_as_user() == f"ConfigError: {auth_file}: cannot read this auth file: Permission denied"
+    finally:
+        shutil.rmtree(root)
 
 
 def test_auth_file_that_is_a_directory_is_a_config_error(box: Sandbox) -> None:
