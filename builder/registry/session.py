@@ -98,6 +98,8 @@ class RegistrySession:
         self._tokens = TokenCache(clock)
         self._transport = Transport(tls, timeout=timeout)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.registry!r}, tls_verify={self._tls.verify})"
 
     def close(self) -> None:
         self._transport.close()

@@ -526,6 +526,7 @@ def test_verify_off_falls_back_to_http_once(serve) -> None:
 def test_repr_shows_no_credential() -> None:
     client = RegistryClient("127.0.0.1:1", Cred("127.0.0.1:1", "bob", PASSWORD), TLSConfig())
     assert PASSWORD not in repr(client) and "bob" not in repr(client)
+    assert repr(client) == "RegistryClient('127.0.0.1:1', tls_verify=True)"
     client.close()
 
 
