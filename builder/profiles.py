@@ -30,8 +30,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-from builder import refs, templates
+from builder import templates
 from builder.errors import ConfigError
+from builder.oci import refs
 
 __all__ = [
     "PROFILES_DIR_NAME",

@@ -23,22 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder import refs
-from builder.auth import Credential, Lookup, login_hint, lookup
 from builder.engine import Engine
 from builder.errors import AuthError, ConfigError, ImgctlError, RegistryError
+from builder.oci import refs
 from builder.profiles import Profile
-from builder.registry import RegistryClient, TLSConfig, retry_delays
+from builder.registry.client import RegistryClient
+from builder.registry.credentials import Credential, Lookup, login_hint, lookup
+from builder.registry.transport import TLSConfig
+from builder.retry import is_transient_text, retry_delays
 
 log = logging.getLogger("imgctl.push")
 
 _AUTH_FAILURE = re.compile(r"unauthorized|authentication required|access to the resource is denied|denied:|\b401\b|\b403\b|forbidden", re.I)
-_TRANSIENT = re.compile(
-    r"connection refused|connection reset|broken pipe|unexpected EOF|\bEOF\b|i/o timeout|timed out|timeout"
-    r"|closed network connection|connection closed|server closed"
-    r"|\b50[0-9]\b|\b429\b|too many requests|service unavailable|bad gateway|gateway timeout",
-    re.I,
-)
 _TLS = re.compile(r"x509:|certificate|tls:", re.I)
 
 
@@ -332,7 +328,7 @@ def _push_tag(
         if error is None:
             break
         failure = _classify(error, destination, found, options.authfile)
-        if not _TRANSIENT.search(error) or isinstance(failure, AuthError):
+        if not is_transient_text(error) or isinstance(failure, AuthError):
             emit(PushEvent(reference, "failed", str(failure)))
             raise failure
         delay = next(delays, None)

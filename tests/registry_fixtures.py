@@ -38,7 +38,7 @@ START_DEADLINE = 20.0  # seconds for the registry to answer GET /v2/
 
 @dataclass(frozen=True)
 class Cred:
-    """Stand-in for builder.auth.Credential (same fields, same secret-free repr), for the registry tests."""
+    """Stand-in for builder.registry.credentials.Credential (same fields, same secret-free repr), for the registry tests."""
 
     registry: str
     username: str | None
@@ -469,7 +469,9 @@ class FaultProxy:
 
     - `fail_first=N`: the first N HTTP requests get `status` (with `Connection: close`) and never reach the
       target. A TLS connection cannot be answered in HTTP, so while failures remain a TLS connection is
-      counted as one failed request and reset instead (a transient "connection reset").
+      counted as one failed request and reset instead (a transient "connection reset"), unless
+      `fail_tls=False`: then TLS connections pass through untouched and only plain HTTP requests fail (a
+      client probing https first, as imgctl does with tls_verify = false, then meets the HTTP status).
     - `drop_after_bytes=B`: a connection whose client->server bytes exceed B is cut (RST to the client,
       and to the target) after forwarding B bytes; at most `drop_times` connections are cut.
 
@@ -486,6 +488,7 @@ class FaultProxy:
         drop_after_bytes: int | None = None,
         drop_times: int = 1,
         idle_timeout: float = 30.0,
+        fail_tls: bool = True,
     ) -> None:
         host, _, port = target.rpartition(":")
         if host not in (LOOPBACK, "localhost"):
@@ -496,6 +499,7 @@ class FaultProxy:
         self.drop_after_bytes = drop_after_bytes
         self.drop_times = drop_times
         self.idle_timeout = idle_timeout
+        self.fail_tls = fail_tls
         self.requests_seen = 0
         self.failures_sent = 0
         self.drops = 0
@@ -575,7 +579,7 @@ class FaultProxy:
             counter: RequestCounter | None = None
             if first[0] == 0x16:  # a TLS handshake record: opaque to us
                 self._count(1)
-                if self._take_failure():
+                if self.fail_tls and self._take_failure():
                     _reset(client)
                     return
             else:

@@ -35,16 +35,16 @@ def auth_check_command(
 ) -> None:
     """For each destination: which file and key (or helper) holds its credentials, and whether the registry
     accepts them."""
-    from builder.auth import lookup
-    from builder.errors import AuthError, RegistryError
-    from builder.registry import RegistryClient, TLSConfig
+    from builder.registry.check import check_login, raise_for_failures
+    from builder.registry.credentials import lookup
+    from builder.registry.transport import TLSConfig
     from builder.render.console import print_json, print_table, warning
 
     options = global_options(ctx)
     flags = PushFlags([], tls_verify, cert_dir, authfile, 0, 0.0, None, None, options.env)
     destinations = _auth_destinations(ctx, targets or [], flags)
     rows = []
-    failed = False
+    checks = []
     for destination in destinations:
         found = lookup(destination.repository, env=options.env, authfile=authfile)
         credential = found.credential
@@ -53,16 +53,10 @@ def auth_check_command(
         else:
             where = credential.source + (f" (key {credential.key})" if credential.key else "")
         tls = TLSConfig(verify=destination.verify, cert_dir=destination.cert_dir)
-        client = RegistryClient(destination.registry, credential, tls, retries=1, backoff=0.2)
-        try:
-            verdict = "accepted: " + client.check_login()
-        except (AuthError, RegistryError) as error:
-            verdict = f"refused: {error}"
-            failed = True
-        finally:
-            client.close()
+        check = check_login(destination.registry, credential, tls)
+        checks.append(check)
         rows.append({"repository": destination.repository, "credentials": where,
-                     "user": credential.username if credential else None, "result": verdict,
+                     "user": credential.username if credential else None, "result": check.verdict,
                      "tried": list(found.tried), "warnings": list(found.warnings)})
     if as_json:
         print_json({"destinations": rows})
@@ -72,8 +66,7 @@ def auth_check_command(
         for row in rows:
             for text in row["warnings"]:
                 warning(text)
-    if failed:
-        raise typer.Exit(3)
+    raise_for_failures(checks)
 
 
 def _auth_destinations(ctx: typer.Context, targets: list[str], flags: PushFlags) -> list[Any]:

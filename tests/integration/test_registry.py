@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from builder.errors import AuthError, RegistryError
-from builder.registry import RegistryClient, TLSConfig
+from builder.registry.client import RegistryClient
+from builder.registry.credentials import Credential
+from builder.registry.transport import TLSConfig
 from tests.registry_fixtures import Cred, Registry, push_image, start_registry
 
 pytestmark = [
@@ -48,8 +50,7 @@ def test_check_login_good_credentials(registry: Registry) -> None:
 
 
 def test_check_login_with_builder_auth_credential(registry: Registry) -> None:
-    auth = pytest.importorskip("builder.auth")
-    credential = auth.Credential(
+    credential = Credential(
         registry=registry.host, username=registry.username, password=registry.password,
         identity_token=None, source="test auth.json", key=registry.host,
     )

@@ -864,7 +864,7 @@ def test_imports_stay_light() -> None:
     # subprocess and difflib are only needed for git placeholders and error messages.
     code = (
         "import sys; before = set(sys.modules); "
-        "import builder.profiles, builder.refs, builder.templates; "
+        "import builder.profiles, builder.oci.refs, builder.templates; "
         "heavy = {'podman', 'rich', 'typer', 'subprocess', 'difflib'} & (set(sys.modules) - before); "
         "print(sorted(heavy))"
     )

@@ -6,7 +6,7 @@ import pytest
 
 from builder.errors import AuthError, RegistryError
 from builder.push import Destination, PushEvent, _tag_in_registry
-from builder.registry import MANIFEST_MEDIA_TYPES, Manifest
+from builder.registry.client import MANIFEST_MEDIA_TYPES, Manifest
 
 MANIFEST = Manifest(body=b"{}", media_type=MANIFEST_MEDIA_TYPES[1], digest="sha256:" + "ab" * 32)
 DESTINATION = Destination("registry.example.com/team/app")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builder import refs
+from builder.oci import refs
 from builder.templates import (
     DIRTY_SUFFIX,
     SHORT_SHA_LENGTH,

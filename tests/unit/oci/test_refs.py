@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builder import refs
+from builder.oci import refs
 
 VALID_REPOSITORIES = [
     "api",
@@ -228,3 +228,56 @@ def test_validate_tag_agrees_with_the_grammar(text: str) -> None:
         assert not valid
     else:
         assert valid
+
+
+# Python's \w, str.isalnum() and str.isdigit() accept these; the registries' grammar is ASCII only.
+UNICODE_LOOKALIKES = ["vé", "v１", "ǅ", "v٣", "\u212a", "ı", "v1\n", "v\u200b1"]  # \u212a: the Kelvin sign
+
+
+@pytest.mark.parametrize("tag", UNICODE_LOOKALIKES)
+def test_non_ascii_tags_are_refused(tag: str) -> None:
+    with pytest.raises(ValueError, match="is not a valid tag"):
+        refs.validate_tag(tag)
+
+
+@pytest.mark.parametrize("component", UNICODE_LOOKALIKES)
+def test_non_ascii_repository_components_are_refused(component: str) -> None:
+    with pytest.raises(ValueError):
+        refs.validate_repository(f"quay.io/team/{component}")
+    with pytest.raises(ValueError):
+        refs.validate_repository_path(f"team/{component}")
+    with pytest.raises(ValueError):
+        refs.validate_domain(f"{component}.example.com")
+
+
+@pytest.mark.parametrize("path", ["team/api", "a.b/c", "localhost/x", "a__b/c-d/e.f"])
+def test_repository_paths(path: str) -> None:
+    assert refs.validate_repository_path(path) == path
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("", "empty"),
+        ("Team.x/api", "'Team.x' must be lowercase"),  # a host-like first component is still a path here
+        ("127.0.0.1:5000/api", "'127.0.0.1:5000'"),
+        ("team//api", "path component ''"),
+        ("team/api:v1", "'api:v1'"),
+        ("a" * 256, "at most 255"),
+    ],
+)
+def test_invalid_repository_paths_say_what_was_expected(path: str, fragment: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        refs.validate_repository_path(path)
+    assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize("domain", ["quay.io", "127.0.0.1:5000", "localhost", "[::1]:5000", "Registry.Example.COM"])
+def test_valid_domains(domain: str) -> None:
+    assert refs.validate_domain(domain) == domain
+
+
+@pytest.mark.parametrize("domain", ["", "https://quay.io", "quay.io/v2", "-x.io", "quay.io:", "a b"])
+def test_invalid_domains(domain: str) -> None:
+    with pytest.raises(ValueError, match="is not a valid host"):
+        refs.validate_domain(domain)

@@ -1,268 +1,26 @@
-"""builder.registry without a real registry: challenge parsing, the retry policy, the auth flows and
-secret hygiene, against a scripted HTTP server in a thread on 127.0.0.1."""
+"""builder.registry.client without a real registry: the auth flows, the retries, secret hygiene and the
+reference grammar, against a scripted HTTP server in a thread on 127.0.0.1 (scripted.py)."""
 
 from __future__ import annotations
 
 import base64
-import email.utils
 import http.client
 import json
 import logging
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 import requests
-import urllib3
 
-from builder.errors import AuthError, ConfigError, RegistryError
-from builder.registry import (
-    MANIFEST_MEDIA_TYPES,
-    Challenge,
-    RegistryClient,
-    TLSConfig,
-    is_transient,
-    parse_www_authenticate,
-    retry_after_seconds,
-    retry_delays,
-)
+from builder.errors import AuthError, ConfigError, Interrupted, RegistryError
+from builder.registry.client import MANIFEST_MEDIA_TYPES, Manifest, RegistryClient
+from builder.registry.transport import TLSConfig
+from builder.retry import Cancellation
 from tests.registry_fixtures import Cred, FaultProxy, RequestCounter
+from tests.unit.registry.scripted import Handler, Reply, ScriptedServer, Seen, Sleeps, basic_header, client_for
 
 DIGEST = "sha256:" + "ab" * 32
-
-
-# --------------------------------------------------------------------------------------------------
-# A scripted server
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-
-Handler = Callable[[Seen], Reply]
-
-
-class ScriptedServer:
-    """An HTTP/1.1 server on loopback whose answers come from `handler(request)`; records every request."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.seen: list[Seen] = []
-        lock = threading.Lock()
-        outer = self
-
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, like a registry
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                url = urlsplit(self.path)
-                seen = Seen(self.command, url.path, parse_qs(url.query), dict(self.headers.items()), body)
-                with lock:
-                    outer.seen.append(seen)
-                reply = outer.handler(seen)
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(reply.body)
-
-            do_GET = do_HEAD = do_POST = do_PUT = _any
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self.httpd.daemon_threads = True
-        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def paths(self) -> list[str]:
-        return [f"{s.method} {s.path}" for s in self.seen]
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Handler], ScriptedServer]]:
-    servers: list[ScriptedServer] = []
-
-    def start(handler: Handler) -> ScriptedServer:
-        server = ScriptedServer(handler)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-class Sleeps(list):
-    """A `sleep` that records instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def client_for(server: ScriptedServer, credential: Cred | None = None, **options: object) -> RegistryClient:
-    options.setdefault("sleep", Sleeps())
-    options.setdefault("timeout", 5.0)
-    return RegistryClient(server.host, credential, TLSConfig(verify=False), **options)  # type: ignore[arg-type]
-
-
-def basic_header(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-# --------------------------------------------------------------------------------------------------
-# WWW-Authenticate
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ('Basic realm="imgctl-test"', [Challenge("basic", {"realm": "imgctl-test"})]),
-        (
-            'Bearer realm="https://auth.example.com/token",service="registry.example.com",'
-            'scope="repository:team/app:pull,push"',
-            [
-                Challenge(
-                    "bearer",
-                    {
-                        "realm": "https://auth.example.com/token",
-                        "service": "registry.example.com",
-                        "scope": "repository:team/app:pull,push",
-                    },
-                )
-            ],
-        ),
-        # unquoted values, odd spacing and case, several challenges in one header
-        (
-            "BEARER Realm=https://h/t , service = s, Basic realm=x",
-            [Challenge("bearer", {"realm": "https://h/t", "service": "s"}), Challenge("basic", {"realm": "x"})],
-        ),
-        (
-            'Bearer realm="r",error="invalid_token",error_description="expired"',
-            [Challenge("bearer", {"realm": "r", "error": "invalid_token", "error_description": "expired"})],
-        ),
-        ('Basic realm="a \\"quoted\\" realm"', [Challenge("basic", {"realm": 'a "quoted" realm'})]),
-        ("Basic", [Challenge("basic", {})]),
-        ("", []),
-        (" , ,", []),
-        ("@@@", []),
-        # junk after a parameter: keep what was parsed
-        ('Bearer realm="r" junk', [Challenge("bearer", {"realm": "r"})]),
-        ('Basic realm="unterminated', [Challenge("basic", {"realm": "unterminated"})]),
-    ],
-)
-def test_parse_www_authenticate(header: str, expected: list[Challenge]) -> None:
-    assert parse_www_authenticate(header) == expected
-
-
-# --------------------------------------------------------------------------------------------------
-# Retry policy
-
-
-def test_retry_delays_full_jitter_with_fixed_rng() -> None:
-    assert list(retry_delays(3, 0.5, lambda: 1.0)) == [0.5, 1.0, 2.0]
-    assert list(retry_delays(4, 0.5, lambda: 0.5)) == [0.25, 0.5, 1.0, 2.0]
-    assert list(retry_delays(3, 0.5, lambda: 0.0)) == [0.0, 0.0, 0.0]
-    assert list(retry_delays(0, 0.5, lambda: 1.0)) == []
-    assert list(retry_delays(-1, 0.5, lambda: 1.0)) == []
-
-
-def test_retry_delays_are_capped_and_lazy() -> None:
-    assert list(retry_delays(8, 1.0, lambda: 1.0, cap=10.0)) == [1, 2, 4, 8, 10, 10, 10, 10]
-    calls = []
-
-    def rng() -> float:
-        calls.append(1)
-        return 0.5
-
-    delays = retry_delays(3, 1.0, rng)
-    assert calls == []  # nothing drawn until a retry happens
-    assert next(delays) == 0.5 and len(calls) == 1
-
-
-@pytest.mark.parametrize(
-    ("failure", "transient"),
-    [
-        (500, True),
-        (502, True),
-        (503, True),
-        (504, True),
-        (429, True),
-        (408, True),
-        (501, False),
-        (505, False),
-        (200, False),
-        (400, False),
-        (401, False),
-        (403, False),
-        (404, False),
-        (True, False),
-        (requests.exceptions.ConnectionError("refused"), True),
-        (requests.exceptions.ConnectTimeout("slow"), True),
-        (requests.exceptions.ReadTimeout("slow"), True),
-        (requests.exceptions.ChunkedEncodingError("cut"), True),
-        (requests.exceptions.SSLError("certificate verify failed"), False),
-        (requests.exceptions.InvalidURL("bad"), False),
-        (requests.exceptions.TooManyRedirects("loop"), False),
-        (ConnectionRefusedError(111, "refused"), True),
-        (ConnectionResetError(104, "reset"), True),
-        (BrokenPipeError(32, "pipe"), True),
-        (TimeoutError("timed out"), True),
-        (socket.timeout("timed out"), True),
-        (urllib3.exceptions.ProtocolError("Connection aborted."), True),
-        (ValueError("not a network error"), False),
-        (RegistryError("wrapped"), False),
-    ],
-)
-def test_is_transient(failure: object, transient: bool) -> None:
-    assert is_transient(failure) is transient  # type: ignore[arg-type]
-
-
-def test_is_transient_accepts_a_response() -> None:
-    response = requests.Response()
-    response.status_code = 503
-    assert is_transient(response)
-    response.status_code = 404
-    assert not is_transient(response)
-
-
-def test_retry_after_seconds() -> None:
-    assert retry_after_seconds("3") == 3.0
-    assert retry_after_seconds(None) is None
-    assert retry_after_seconds("soon") is None
-    now = time.time()
-    date = email.utils.formatdate(now + 20, usegmt=True)
-    assert 18 <= retry_after_seconds(date, now=lambda: now) <= 21  # type: ignore[operator]
-    assert retry_after_seconds(email.utils.formatdate(now - 60, usegmt=True), now=lambda: now) == 0.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -339,6 +97,29 @@ def test_bad_tag_and_bad_registry_name() -> None:
         RegistryClient("https://127.0.0.1:1/v2", None, TLSConfig())
 
 
+@pytest.mark.parametrize("tag", ["vé", "v１", "ünïcode", "v1\n", "ǅ", "v٣"])
+def test_non_ascii_tags_are_refused_by_the_one_grammar(serve, tag: str) -> None:
+    # Python's \w and str.isalnum() accept these; distribution's grammar (and builder.oci.refs) does not.
+    server = serve(lambda r: Reply(500))
+    manifest = Manifest(b"{}", MANIFEST_MEDIA_TYPES[1], "sha256:" + "0" * 64)
+    with client_for(server) as client:
+        with pytest.raises(ConfigError, match="not a valid tag"):
+            client.manifest_digest("team/app", tag)
+        with pytest.raises(ConfigError, match="not a valid tag"):
+            client.put_manifest("team/app", tag, manifest)
+        with pytest.raises(ConfigError, match="not a valid tag"):
+            client.get_manifest("team/app", tag)
+    assert server.seen == []
+
+
+@pytest.mark.parametrize("repository", ["tëam/app", "team/ápp", "Team.x/app"])
+def test_non_ascii_and_host_like_repository_paths_are_refused(serve, repository: str) -> None:
+    server = serve(lambda r: Reply(500))
+    with client_for(server) as client, pytest.raises(ConfigError, match="not a valid repository path"):
+        client.manifest_digest(repository, "v1")
+    assert server.seen == []
+
+
 def test_get_manifest_checks_the_digest_and_the_type(serve) -> None:
     import hashlib
 
@@ -362,7 +143,6 @@ def test_get_manifest_checks_the_digest_and_the_type(serve) -> None:
 
 
 def test_put_manifest_sends_the_bytes_with_their_type(serve) -> None:
-    from builder.registry import Manifest
 
     manifest = Manifest(body=b'{"schemaVersion":2}', media_type=MANIFEST_MEDIA_TYPES[3], digest=DIGEST)
     server = serve(lambda r: Reply(201, {"Docker-Content-Digest": DIGEST}) if r.method == "PUT" else Reply(404))
@@ -376,7 +156,6 @@ def test_put_manifest_sends_the_bytes_with_their_type(serve) -> None:
 
 
 def test_put_manifest_refused_is_a_registry_error(serve) -> None:
-    from builder.registry import Manifest
 
     manifest = Manifest(body=b"{}", media_type=MANIFEST_MEDIA_TYPES[1], digest=DIGEST)
     server = serve(lambda r: Reply(405, body=b'{"errors":[{"code":"UNSUPPORTED","message":"read-only"}]}'))
@@ -439,7 +218,6 @@ def test_bearer_flow_with_password(serve) -> None:
 
 
 def test_a_manifest_put_asks_for_a_push_token(serve) -> None:
-    from builder.registry import Manifest
 
     tokens = TokenServer(serve)
     manifest = Manifest(body=b"{}", media_type=MANIFEST_MEDIA_TYPES[1], digest=DIGEST)
@@ -663,23 +441,60 @@ def test_never_retried(serve, status: int) -> None:
 def test_connection_refused_is_retried_then_registry_error() -> None:
     port = _closed_port()
     sleeps = Sleeps()
-    with RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), sleep=sleeps, retries=2) as client:
-        with pytest.raises(RegistryError, match="connection refused") as caught:
-            client.check_login()
+    client = RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), sleep=sleeps, retries=2)
+    with client, pytest.raises(RegistryError, match="connection refused") as caught:
+        client.check_login()
     assert "after 3 attempts" in str(caught.value) and len(sleeps) == 2
 
 
 def test_a_silent_server_times_out_within_bounds() -> None:
-    # Listening but never answering: the kernel completes the handshake, nobody reads.
+    # Listening but never answering: the kernel completes the handshake, nobody reads. The bound is proven
+    # without a stopwatch (a wall-clock limit flaked on loaded runners): every attempt ends on the configured
+    # read timeout, the number of attempts is retries + 1, and the one backoff goes to the fake sleep.
+    sleeps = Sleeps()
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        started = time.monotonic()
-        with RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), timeout=0.2, retries=1, backoff=0.01) as client:
-            with pytest.raises(RegistryError, match="timed out"):
-                client.check_login()
-        assert time.monotonic() - started < 3
+        client = RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), timeout=0.2, retries=1, sleep=sleeps)
+        with client, pytest.raises(RegistryError, match="timed out") as caught:
+            client.check_login()
+        assert "after 2 attempts" in str(caught.value) and len(sleeps) == 1
+        assert isinstance(caught.value.__cause__, requests.exceptions.ReadTimeout)
+        assert "read timeout=0.2" in str(caught.value.__cause__)
+        # Exactly two connections were made: both wait in the accept queue, a third is not there.
+        silent.settimeout(5)
+        silent.accept()[0].close()
+        silent.accept()[0].close()
+        silent.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            silent.accept()
+
+
+@pytest.mark.parametrize("interruption", [Interrupted("interrupted"), KeyboardInterrupt()])
+def test_ctrl_c_during_a_backoff_ends_the_retries_at_once(serve, interruption: BaseException) -> None:
+    server = serve(flaky(99, status=503))
+
+    def sleep(seconds: float) -> None:
+        raise interruption
+
+    with client_for(server, sleep=sleep, retries=5) as client, pytest.raises(type(interruption)):
+        client.check_login()
+    assert len(server.seen) == 1
+
+
+def test_a_cancelled_client_sends_nothing_more(serve) -> None:
+    server = serve(flaky(99, status=503))
+    cancel = Cancellation()
+    sleeps = Sleeps()
+
+    def sleep(seconds: float) -> None:
+        sleeps(seconds)
+        cancel.cancel()  # the main thread was interrupted while this worker's client waited
+
+    with client_for(server, sleep=sleep, cancel=cancel, retries=5) as client, pytest.raises(Interrupted):
+        client.check_login()
+    assert len(server.seen) == 1 and len(sleeps) == 1
 
 
 def _closed_port() -> int:
@@ -708,30 +523,10 @@ def test_verify_off_falls_back_to_http_once(serve) -> None:
     assert len(server.seen) == 2
 
 
-def test_cert_dir_must_exist(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not a directory"):
-        RegistryClient("127.0.0.1:1", None, TLSConfig(cert_dir=tmp_path / "missing"))
-
-
-def test_cert_dir_half_client_pair_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "client.cert").write_text("x")
-    with pytest.raises(ConfigError, match="client.key"):
-        RegistryClient("127.0.0.1:1", None, TLSConfig(cert_dir=tmp_path))
-
-
-def test_cert_dir_bundle_removed_on_close(tmp_path: Path) -> None:
-    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-    client = RegistryClient("127.0.0.1:1", None, TLSConfig(cert_dir=tmp_path))
-    bundle = Path(client._verify)  # type: ignore[arg-type]
-    assert bundle.is_file() and "MIIB" in bundle.read_text()
-    client.close()
-    assert not bundle.exists()
-    client.close()  # twice is fine
-
-
 def test_repr_shows_no_credential() -> None:
     client = RegistryClient("127.0.0.1:1", Cred("127.0.0.1:1", "bob", PASSWORD), TLSConfig())
     assert PASSWORD not in repr(client) and "bob" not in repr(client)
+    assert repr(client) == "RegistryClient('127.0.0.1:1', tls_verify=True)"
     client.close()
 
 
@@ -791,3 +586,4 @@ def test_fault_proxy_drops_large_uploads(serve) -> None:
 def test_fault_proxy_refuses_non_loopback_targets() -> None:
     with pytest.raises(ValueError):
         FaultProxy("10.0.0.1:5000")
+

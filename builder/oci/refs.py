@@ -20,7 +20,9 @@ __all__ = [
     "registry_of",
     "split_reference",
     "validate_digest",
+    "validate_domain",
     "validate_repository",
+    "validate_repository_path",
     "validate_tag",
 ]
 
@@ -81,6 +83,36 @@ def validate_digest(digest: str) -> str:
     if (length is not None and len(hex_part) != length) or hex_part != hex_part.lower():
         raise ValueError(f"digest {digest!r} is not a valid digest: {expected}")
     return digest
+
+
+def validate_domain(domain: str) -> str:
+    """Return `domain` unchanged if it is a registry host (`host[:port]`, `[IPv6][:port]`), else ValueError."""
+    if not _DOMAIN.fullmatch(domain):
+        raise ValueError(
+            f"registry {domain!r} is not a valid host: expected a host name (letters, digits, '-', '.'), or an "
+            "[IPv6] address, with an optional :PORT"
+        )
+    return domain
+
+
+def validate_repository_path(path: str) -> str:
+    """Return `path` unchanged if it is a repository path on a registry (`team/api`: no host, tag or digest).
+
+    Unlike `validate_repository`, the first component is never taken for a host: on the registry every
+    component follows the path grammar, so `Team.x/api` is refused rather than read as a domain.
+    """
+    if not path:
+        raise ValueError("repository path is empty: expected e.g. 'team/api'")
+    if len(path) > NAME_MAX_LENGTH:
+        raise ValueError(
+            f"repository path {path[:40]}... is {len(path)} characters long: at most {NAME_MAX_LENGTH} are allowed"
+        )
+    for component in path.split("/"):
+        if not _PATH_COMPONENT.fullmatch(component):
+            raise ValueError(
+                f"{path!r} is not a valid repository path: path component {component!r} must be {_COMPONENT_RULE}"
+            )
+    return path
 
 
 def validate_repository(ref: str) -> str:

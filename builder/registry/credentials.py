@@ -18,20 +18,27 @@ import binascii
 import json
 import logging
 import os
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder import refs
-from builder.errors import AuthError, ConfigError
+from builder.errors import ConfigError
+from builder.oci import refs
+from builder.registry.authfiles import (
+    AuthEntry,
+    AuthFile,
+    auth_files,
+    env_path,
+    permission_warning,
+    quote,
+    read_auth_file,
+)
+from builder.registry.helpers import HELPER_PREFIX, TOKEN_USERNAME, run_helper
 
 __all__ = [
-    "HELPER_TIMEOUT",
     "Credential",
     "Lookup",
-    "auth_files",
     "login_hint",
     "lookup",
     "x_registry_config",
@@ -39,11 +46,6 @@ __all__ = [
 
 log = logging.getLogger("imgctl.auth")
 
-HELPER_TIMEOUT = 30.0  # seconds a docker-credential-NAME helper may take (it may wait for a keyring unlock)
-
-_HELPER_PREFIX = "docker-credential-"
-_TOKEN_USERNAME = "<token>"  # docker-credential-helpers: Secret is then an identity token, not a password
-_NOT_FOUND = "credentials not found"  # the stable part of "credentials not found in native keychain"
 _DOCKER_HUB = "docker.io"
 # normalizeRegistry() in config.go folds these into one; index.docker.io is the canonical spelling there.
 _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -106,38 +108,6 @@ class Lookup:
     warnings: tuple[str, ...]  # things the user should fix: readable auth files, a missing XDG_RUNTIME_DIR
 
 
-def auth_files(env: Mapping[str, str], authfile: Path | None = None, uid: int | None = None) -> list[tuple[Path, bool]]:
-    """The auth files in lookup order, as (path, legacy_format); Linux rules of podman 4.3.1.
-
-    The first file is the *primary* one, exactly one of: `authfile`, `$REGISTRY_AUTH_FILE`,
-    `$XDG_RUNTIME_DIR/containers/auth.json`, `/run/containers/<uid>/auth.json`. An explicit file *replaces*
-    the runtime-dir file (getPathToAuthWithOS returns one path) but not the fallbacks after it: those are
-    still read in 4.3.1 (containers/image stopped reading them for explicit files in v5.24, podman 4.4).
-    An empty variable counts as unset, as os.Getenv() == "" does in Go.
-    """
-    uid = os.getuid() if uid is None else uid
-    files: list[tuple[Path, bool]] = []
-    explicit = authfile if authfile is not None else _env_path(env, "REGISTRY_AUTH_FILE")
-    runtime_dir = _env_path(env, "XDG_RUNTIME_DIR")
-    if explicit is not None:
-        files.append((explicit, False))
-    elif runtime_dir is not None:
-        files.append((runtime_dir / "containers" / "auth.json", False))
-    else:
-        files.append((Path(f"/run/containers/{uid}/auth.json"), False))
-
-    home = _home(env, uid)
-    config_home = _env_path(env, "XDG_CONFIG_HOME") or (home / ".config" if home is not None else None)
-    if config_home is not None:
-        files.append((config_home / "containers" / "auth.json", False))
-    docker_config = _env_path(env, "DOCKER_CONFIG") or (home / ".docker" if home is not None else None)
-    if docker_config is not None:
-        files.append((docker_config / "config.json", False))
-    if home is not None:
-        files.append((home / ".dockercfg", True))
-    return files
-
-
 def lookup(
     reference: str,
     *,
@@ -156,9 +126,13 @@ def lookup(
     normalized, host = _parse_reference(reference)
     search = _Search(normalized, host, environ)
     explicit_reason = (
-        "--authfile" if authfile is not None else "$REGISTRY_AUTH_FILE" if _env_path(environ, "REGISTRY_AUTH_FILE") else None
+        "--authfile"
+        if authfile is not None
+        else "$REGISTRY_AUTH_FILE"
+        if env_path(environ, "REGISTRY_AUTH_FILE")
+        else None
     )
-    runtime_dir = _env_path(environ, "XDG_RUNTIME_DIR")
+    runtime_dir = env_path(environ, "XDG_RUNTIME_DIR")
     seen: set[Path] = set()
     for index, (path, legacy) in enumerate(auth_files(environ, authfile, uid)):
         primary = index == 0
@@ -180,12 +154,12 @@ def lookup(
             search.note(f"{path}: already searched")
             continue
         seen.add(identity)
-        content = _read_auth_file(path, legacy)
+        content = read_auth_file(path, legacy)
         if content is None:
             search.note(f"{path}: not found")
             continue
         if content.holds_secrets:
-            warning = _permission_warning(path)
+            warning = permission_warning(path)
             if warning is not None:
                 search.warn(warning)
         credential = search.in_file(content)
@@ -227,168 +201,10 @@ def x_registry_config(lookups: Iterable[Lookup]) -> str:
 def login_hint(reference: str, authfile: Path | None) -> str:
     """The command that stores credentials where `lookup` finds them: `podman login HOST [--authfile FILE]`."""
     _, host = _parse_reference(reference)
-    hint = f"podman login {_quote(host)}"
+    hint = f"podman login {quote(host)}"
     if authfile is not None:
-        hint += f" --authfile {_quote(str(authfile))}"
+        hint += f" --authfile {quote(str(authfile))}"
     return hint
-
-
-# --- reading auth files -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """One `auths` value. Both fields are secret material."""
-
-    auth: str = field(repr=False)
-    identity_token: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class _AuthFile:
-    path: Path
-    legacy: bool
-    auths: dict[str, _Entry] = field(repr=False)  # in file order
-    cred_helpers: dict[str, str]
-    creds_store: str | None
-    holds_secrets: bool
-
-
-def _read_auth_file(path: Path, legacy: bool) -> _AuthFile | None:
-    """Parse one auth file; None if it does not exist (readJSONFile treats only ENOENT as absent)."""
-    problem: str | None = None
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        problem = error.strerror or type(error).__name__
-    if problem is not None:
-        raise ConfigError(f"cannot read this auth file: {problem}", file=path)
-
-    # Go's json replaces invalid UTF-8 instead of failing, so a stray byte in a password does not break podman.
-    text = raw.decode("utf-8", errors="replace")
-    syntax: tuple[str, int, int] | None = None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        # Keep only position and reason: the exception also carries the whole document, secrets included,
-        # so it must not become the __context__ of what we raise.
-        syntax = (error.msg, error.lineno, error.colno)
-    if syntax is not None:
-        message, line, column = syntax
-        raise ConfigError(
-            f"not valid JSON: {message} (column {column}); the content is not shown because it holds credentials",
-            file=path,
-            line=line,
-        )
-
-    if legacy:
-        # ~/.dockercfg: a bare map host -> {"auth": ...}, no "auths" wrapper and no helpers.
-        auths = _entries(path, data, "")
-        return _AuthFile(path, True, auths, {}, None, _holds_secrets(auths))
-    if data is None:  # Go unmarshals `null` into an empty struct without complaint
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"expected a JSON object at the top level, found {_json_type(data)}", file=path)
-    auths = _entries(path, _member(data, "auths"), "auths")
-    helpers = _cred_helpers(path, _member(data, "credHelpers"))
-    store = _member(data, "credsStore")
-    if store is not None and not isinstance(store, str):
-        raise ConfigError(f"expected a helper name (a string), found {_json_type(store)}", file=path, key="credsStore")
-    if store:
-        _check_helper_name(path, "credsStore", store)
-    return _AuthFile(path, False, auths, helpers, store or None, _holds_secrets(auths))
-
-
-def _entries(path: Path, value: Any, where: str) -> dict[str, _Entry]:
-    prefix = f"{where}." if where else ""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"expected a JSON object, found {_json_type(value)}", file=path, key=where or None)
-    entries: dict[str, _Entry] = {}
-    for key, entry in value.items():
-        if entry is None:  # Go: a zero dockerAuthConfig, i.e. an entry with no auth
-            entry = {}
-        if not isinstance(entry, dict):
-            raise ConfigError(f"expected a JSON object, found {_json_type(entry)}", file=path, key=f'{prefix}"{key}"')
-        fields = {}
-        for name in ("auth", "identitytoken"):
-            item = _member(entry, name)
-            if item is not None and not isinstance(item, str):
-                raise ConfigError(
-                    f"expected a string, found {_json_type(item)}", file=path, key=f'{prefix}"{key}".{name}'
-                )
-            fields[name] = item or ""
-        entries[key] = _Entry(fields["auth"], fields["identitytoken"])
-    return entries
-
-
-def _cred_helpers(path: Path, value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"expected a JSON object, found {_json_type(value)}", file=path, key="credHelpers")
-    helpers: dict[str, str] = {}
-    for host, name in value.items():
-        where = f'credHelpers."{host}"'
-        if name is not None and not isinstance(name, str):
-            raise ConfigError(f"expected a helper name (a string), found {_json_type(name)}", file=path, key=where)
-        _check_helper_name(path, where, name or "")
-        helpers[host] = name
-    return helpers
-
-
-def _check_helper_name(path: Path, where: str, name: str) -> None:
-    # The name is appended to "docker-credential-" and looked up on PATH; a '/' would make it a path.
-    if not name or "/" in name or "\0" in name:
-        raise ConfigError(
-            f"{name!r} is not a credential helper name (expected e.g. 'pass' for docker-credential-pass)",
-            file=path,
-            key=where,
-        )
-
-
-def _member(obj: dict[str, Any], name: str) -> Any:
-    """obj[name], matching the key case-insensitively when there is no exact match, as Go's json does."""
-    if name in obj:
-        return obj[name]
-    folded = name.lower()
-    found = None
-    for key, value in obj.items():
-        if key.lower() == folded:
-            found = value  # Go keeps the last of several case variants
-    return found
-
-
-def _holds_secrets(auths: Mapping[str, _Entry]) -> bool:
-    return any(entry.auth or entry.identity_token for entry in auths.values())
-
-
-def _json_type(value: Any) -> str:
-    # Names the type only: the value may be a secret.
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-def _permission_warning(path: Path) -> str | None:
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return None
-    if not mode & 0o044:
-        return None
-    return f"{path} is readable by other users (mode {mode:04o}); run chmod 600 {_quote(str(path))}"
 
 
 # --- matching ---------------------------------------------------------------------------------------------
@@ -420,14 +236,14 @@ class _Search:
             log.debug("credentials for %s: using %r", self.reference, credential)
         return Lookup(self.reference, credential, tuple(self.tried), tuple(self.warnings))
 
-    def in_file(self, content: _AuthFile) -> Credential | None:
+    def in_file(self, content: AuthFile) -> Credential | None:
         """findCredentialsInFile, then credsStore. None means: go on with the next file."""
         path = content.path
         # 1. credHelpers, by exact host. An entry decides for this file: `auths` is not read for the host,
         #    and a "not found" from the helper moves on to the next file (err is reset to nil in Go).
         helper = content.cred_helpers.get(self.host)
         if helper is not None:
-            self.note(f"{path}: credHelpers sends {self.host} to {_HELPER_PREFIX}{helper}")
+            self.note(f"{path}: credHelpers sends {self.host} to {HELPER_PREFIX}{helper}")
             return self.ask_helper(helper, (self.host,), f'credHelpers."{self.host}" in {path}')
 
         # 2. Exact keys, most specific first (legacy files know hosts only); 3. the normalised fallback.
@@ -456,14 +272,14 @@ class _Search:
         #    what `docker login` leaves there when the secret went to the store.
         if content.creds_store is not None:
             name = content.creds_store
-            servers = (self.host,)
+            servers: tuple[str, ...] = (self.host,)
             if _normalize_registry(self.host) == _normalize_registry(_DOCKER_HUB):
                 servers = (_DOCKER_HUB_SERVER, self.host)
-            self.note(f"{path}: credsStore sends {self.host} to {_HELPER_PREFIX}{name}")
+            self.note(f"{path}: credsStore sends {self.host} to {HELPER_PREFIX}{name}")
             return self.ask_helper(name, servers, f"credsStore in {path}")
         return None
 
-    def decode(self, content: _AuthFile, key: str, entry: _Entry) -> Credential | None:
+    def decode(self, content: AuthFile, key: str, entry: AuthEntry) -> Credential | None:
         """decodeDockerAuth: base64 `user:password`; an entry without that is skipped (token and all)."""
         path = content.path
         bad_base64 = False
@@ -485,7 +301,9 @@ class _Search:
             if decoded:
                 self.note(f'{path}: key "{key}" has an "auth" value that is not user:password; skipped, as podman does')
             else:
-                self.note(f'{path}: key "{key}" has no "auth" value (a credential helper marker?); skipped, as podman does')
+                self.note(
+                    f'{path}: key "{key}" has no "auth" value (a credential helper marker?); skipped, as podman does'
+                )
             return None
         # strings.Trim(password, "\x00") in Go: NULs go from both ends.
         password = password.strip("\x00")
@@ -497,84 +315,18 @@ class _Search:
         return Credential(self.host, username, password, token, str(path), key)
 
     def ask_helper(self, name: str, servers: tuple[str, ...], configured: str) -> Credential | None:
-        program = _HELPER_PREFIX + name
+        program = HELPER_PREFIX + name
         for server in servers:
-            answer = _run_helper(name, server, self.env, self.host, configured)
+            answer = run_helper(name, server, self.env, self.host, configured)
             if answer is None:
                 self.note(f"credential helper {program}: no credentials for {server}")
                 continue
             username, secret = answer
             self.note(f"credential helper {program}: found credentials for {server}")
-            if username == _TOKEN_USERNAME:
+            if username == TOKEN_USERNAME:
                 return Credential(self.host, None, None, secret, f"credential helper {program}", None)
             return Credential(self.host, username, secret, None, f"credential helper {program}", None)
         return None
-
-
-def _run_helper(name: str, server: str, env: Mapping[str, str], host: str, configured: str) -> tuple[str, str] | None:
-    """`docker-credential-NAME get` with `server` on stdin; (Username, Secret), or None for "not found".
-
-    Nothing the helper prints goes into an error: its stdout holds the secret on success, and a broken
-    helper may print it anywhere.
-    """
-    import shutil
-    import subprocess
-
-    program = _HELPER_PREFIX + name
-    executable = shutil.which(program, path=env.get("PATH") or os.defpath)
-    if executable is None:
-        raise AuthError(
-            f"credential helper {program} is not on PATH; {configured} names it for {host}",
-            hint=f"install {program}, or remove the entry and log in with `podman login {host}`",
-        )
-    failure: str | None = None
-    try:
-        done = subprocess.run(
-            [executable, "get"],
-            input=server.encode(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env),
-            timeout=HELPER_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        failure = f"did not answer within {HELPER_TIMEOUT:g} s"
-    except OSError as error:
-        failure = f"could not be started ({error.strerror or type(error).__name__})"
-    # Raised outside the except blocks: TimeoutExpired carries the partial output, which must not ride
-    # along as __context__.
-    if failure is not None:
-        raise AuthError(f"credential helper {program} {failure} when asked for {host}")
-
-    if done.returncode != 0:
-        said = (done.stdout + b"\n" + done.stderr).decode("utf-8", errors="replace").lower()
-        if _NOT_FOUND in said:
-            return None
-        status = (
-            f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
-        )
-        raise AuthError(
-            f"credential helper {program} failed when asked for {host} ({status}); its output is not shown "
-            "because it may contain the secret",
-            hint=f"run `printf %s {_quote(server)} | {program} get` yourself to see its message",
-        )
-
-    answer: Any = None
-    try:
-        answer, _ = json.JSONDecoder().raw_decode(done.stdout.decode("utf-8", errors="replace").lstrip())
-    except ValueError:
-        answer = None
-    username = _member(answer, "Username") if isinstance(answer, dict) else None
-    secret = _member(answer, "Secret") if isinstance(answer, dict) else None
-    if not isinstance(answer, dict) or not isinstance(username or "", str) or not isinstance(secret or "", str):
-        raise AuthError(
-            f"credential helper {program} answered for {host} with something that is not "
-            '{"Username": ..., "Secret": ...} JSON; the answer is not shown because it may contain the secret'
-        )
-    if not username and not secret:
-        return None  # an all-empty answer is "nothing found" to containers/image
-    return username or "", secret or ""
 
 
 # --- references and keys ----------------------------------------------------------------------------------
@@ -624,27 +376,3 @@ def _normalize_key(key: str, legacy: bool) -> str:
 def _encode_header(config: Mapping[str, Any]) -> str:
     # podman-py's encode_auth_header: urlsafe_b64encode(json.dumps(...)), padded; Go decodes URLEncoding.
     return base64.urlsafe_b64encode(json.dumps(config).encode("utf-8")).decode("ascii")
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
-
-
-def _env_path(env: Mapping[str, str], name: str) -> Path | None:
-    value = env.get(name)
-    return Path(value) if value else None
-
-
-def _home(env: Mapping[str, str], uid: int) -> Path | None:
-    """$HOME, else the password database's home of `uid` (homedir.Get() does the same)."""
-    home = env.get("HOME")
-    if home:
-        return Path(home)
-    try:
-        import pwd
-
-        return Path(pwd.getpwuid(uid).pw_dir)
-    except (ImportError, KeyError):
-        return None
