@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder.containerfile import base_images, image_facts, prune, reach
+from builder.containerfile.reach import base_images, image_facts, prune, reach
 from builder.context import ContextSnapshot, scan, tar_stream
 from builder.engine import Endpoint, Engine
 from builder.errors import ImgctlError

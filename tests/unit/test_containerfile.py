@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.containerfile import (
+from builder.containerfile.reach import (
     ImageFacts,
     Reach,
     Source,
