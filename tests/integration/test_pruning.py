@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builder.containerfile.document import Document
 from builder.containerfile.reach import base_images, image_facts, prune, reach
 from builder.context import ContextSnapshot, scan, tar_stream
 from builder.engine import Endpoint, Engine
@@ -317,8 +318,9 @@ def test_pruned_context_builds_the_same_image(podman_service: PodmanService, eng
         rules = IgnoreRules.load(ignore_file) if ignore_file else IgnoreRules()
         snapshot = scan(root, rules, ignore_file)
 
-        assert set(base_images(scenario.containerfile, scenario.build_args, scenario.target)) <= {BASE_IMAGE}
-        found = reach(scenario.containerfile, scenario.build_args, scenario.target, images=base_facts)
+        document = Document.read(root / "Containerfile")
+        assert set(base_images(document, scenario.build_args, scenario.target)) <= {BASE_IMAGE}
+        found = reach(document, scenario.build_args, scenario.target, images=base_facts)
         pruned = prune(snapshot, found, keep=["Containerfile", ".containerignore"])
         assert {e.path for e in pruned.entries} <= {e.path for e in snapshot.entries}
         timing["examples"] += 1
