@@ -37,6 +37,7 @@ from typing import Any
 from builder.containerfile.document import Document
 from builder.containerfile.patterns import (
     BELOW,
+    GLOB_META,
     MATCH,
     WAY,
     Segment,
@@ -97,6 +98,9 @@ class Reach:
         """
         if self.sources is None:
             return self
+        again = self._globbed_again(snapshot)
+        if again is not None:
+            return Reach(None, again, self.stages)
         links = {entry.path: entry.link or "" for entry in snapshot.entries if entry.kind == SYMLINK}
         if not links:
             return self
@@ -130,6 +134,27 @@ class Reach:
         if problem:
             return Reach(None, problem, self.stages)
         return Reach(tuple(sources), self.reason, self.stages)
+
+    def _globbed_again(self, snapshot: ContextSnapshot) -> str | None:
+        """Why the build may read more than these patterns match, if it may.
+
+        buildah 1.28 globs a COPY/ADD source, then globs each match again as a pattern and copies what that
+        matches (`COPY s/?` with files `s/*` and `s/abc` copies both; `COPY a[*]b` copies `axb`). A match whose
+        path holds *, ?, [ or \\ can therefore stand for other files: rare enough to send everything then.
+        """
+        odd = [entry.path for entry in snapshot.entries if any(char in GLOB_META for char in entry.path)]
+        if not odd or self.sources is None:
+            return None
+        for source in self.sources:
+            if not source.instruction.endswith(("COPY", "ADD")):
+                continue  # bind mounts, symlink targets and kept files are not globbed
+            segments = compile_pattern(source.pattern)
+            for path in odd:
+                if match_relation(segments, path.split("/")) == MATCH:
+                    where = f"line {source.line}: " if source.line else ""
+                    return (f"{where}{source.instruction} {source.pattern} matches {path}, which buildah globs "
+                            f"again as a pattern, so it may copy other files too")
+        return None
 
     def describe(self) -> list[str]:
         """Lines for --debug: the stages that run, then what is sent and why."""

@@ -326,6 +326,12 @@ class Plan:
                 raise unsure(problem) from None
             if instruction.keyword == "ADD" and value.startswith(("http://", "https://")):
                 continue  # downloaded by the build service, not read from the context
+            if "\\" in value:
+                # buildah 1.28 globs each match again (see Reach.with_links): `dir\*/f` matches the file
+                # `dir*/f`, whose name then globs as `dir*/f` and copies `dirx/f` too. The escape only
+                # holds for the first glob, so any backslash left after the word sends everything.
+                raise unsure(f"the source '{value}' keeps a backslash, but buildah globs each match again, where "
+                             f"\\* is a wildcard; imgctl cannot tell exactly what it copies")
             for pattern in source_patterns(value):
                 if pattern == "":
                     raise _Fallback(f"line {instruction.line}: {label} {raw} reads the whole context")

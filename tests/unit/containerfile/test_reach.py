@@ -173,3 +173,42 @@ def test_prune_with_ignore_rules_only_narrows(tmp_path: Path) -> None:
     assert [entry.path for entry in pruned.entries] == [".containerignore", "Containerfile", "src", "src/a.py"]
     assert pruned.excluded_count == snapshot.excluded_count + 1
 
+
+def test_prune_sends_everything_when_an_escaped_wildcard_is_a_wildcard_to_buildah(tmp_path: Path) -> None:
+    # podman copies dirx/f to /d/f (dir\*/f globs as dir*/f); pruning to the literal dir*/f built another image.
+    root = make_tree(tmp_path, ["Containerfile", "dir*/f", "dirx/f", "other"])
+    snapshot = scan(root, IgnoreRules())
+    found = reach(Document.from_text("FROM alpine\nCOPY dir\\\\*/f /d/\n"), {}, None, images=IMAGES)
+    assert prune(snapshot, found, keep=["Containerfile"]) is snapshot
+
+
+@pytest.mark.parametrize(
+    ("files", "containerfile", "reason"),
+    [
+        # buildah globs s/? (matching s/*), then globs s/* again: podman copies s/abc too
+        (["s/*", "s/abc"], "COPY s/? /d/",
+         "line 2: COPY s/? matches s/*, which buildah globs again as a pattern, so it may copy other files too"),
+        # a[*]b matches the file a*b, which globbed again copies axb and ab as well
+        (["a*b", "axb", "ab"], "COPY a[*]b /d/",
+         "line 2: COPY a[*]b matches a*b, which buildah globs again as a pattern, so it may copy other files too"),
+        (["[x]/f", "x/f"], "ONBUILD COPY */f /d/",
+         "line 2: ONBUILD COPY */f matches [x]/f, which buildah globs again as a pattern, so it may copy other "
+         "files too"),
+    ],
+)
+def test_prune_sends_everything_when_a_match_is_globbed_again(tmp_path: Path, files: list[str], containerfile: str,
+                                                              reason: str) -> None:
+    root = make_tree(tmp_path, ["Containerfile", *files, "unrelated"])
+    snapshot = scan(root, IgnoreRules())
+    found = reach(Document.from_text(f"FROM alpine\n{containerfile}\n"), {}, None, images=IMAGES)
+    assert found.sources is not None
+    assert found.with_links(snapshot).reason == reason
+    assert prune(snapshot, found, keep=["Containerfile"]) is snapshot
+
+
+def test_names_with_wildcards_that_no_copy_matches_still_prune(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, ["Containerfile", "src/a.py", "odd[1]/x", "b*"])
+    found = reach(Document.from_text("FROM alpine\nCOPY src /s\nRUN --mount=type=bind,source=b*,target=/m true\n"),
+                  {}, None, images=IMAGES)
+    assert pruned_paths(root, "FROM alpine\nCOPY src /s\n") == ["Containerfile", "src", "src/a.py"]
+    assert found.with_links(scan(root, IgnoreRules())).sources == found.sources  # a mount is not globbed

@@ -18,7 +18,7 @@ def lookup(name: str) -> str | None:
     [
         ("plain", "plain"),
         ("a\\*b", "a*b"),  # one level of backslashes goes with the word
-        ("a\\\\*b", "a\\*b"),  # ...and the next level reaches the glob (which buildah strips again)
+        ("a\\\\*b", "a\\*b"),  # ...and the next level reaches the glob
         ("'a\\b'", "a\\b"),  # single quotes keep everything
         ('"a\\b\\$V\\""', 'a\\b$V"'),  # double quotes: \ escapes only " $ \
         ("$V${V}x", "vvx"),
