@@ -76,7 +76,7 @@ def base_images_of(profile: Profile, engine: Any | None, document: Document | No
 
     `document` is the Containerfile if it has been read already (else it is read here, once for the build).
     """
-    document = document or Document.read(profile.containerfile)
+    document = document if document is not None else Document.read(profile.containerfile)
     refs = base_images(document, profile.build_args, profile.target)
     if engine is None:
         return BaseImages(facts=None if refs else {}, digests={ref: None for ref in refs}, document=document)

@@ -4,7 +4,7 @@ podman 4.3 builds with buildah 1.28, which parses with openshift/imagebuilder's 
 lines come from Go's bufio.Scanner (split on "\\n" only, one trailing "\\r" dropped, so a "\\r" inside a
 line is whitespace, not a line break), then the escape directive, continuation lines and comments, then
 one instruction per logical line. A build reads the file once into a `Document`; the base-image lookup,
-pruning and the input digest all take it from there.
+pruning (and, once it asks, the input digest) take it from there.
 """
 
 from __future__ import annotations
