@@ -101,6 +101,7 @@ def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) ->
     reached, why_not = _reach(profile, bases)
     if reached is None:
         return full, [why_not]
+    reached = reached.with_links(full)  # the files can send everything too (symlinks, names buildah globs again)
     return prune(full, reached, _keep(profile, full.root, full.ignore_file)), reached.describe()
 
 
