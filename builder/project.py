@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from builder.containerfile import ImageFacts, Reach, Source, base_images, image_facts, parse, prune, reach
+from builder.containerfile.document import Document
+from builder.containerfile.reach import Reach, base_images, image_facts, prune, reach
+from builder.containerfile.stages import ImageFacts, Source
 from builder.context import ContextSnapshot, scan
 from builder.ignore import IgnoreRules, find_ignore_file
 from builder.oci import refs
@@ -66,14 +68,18 @@ class BaseImages:
 
     facts: Mapping[str, ImageFacts] | None  # None: not asked (dry run), so pruning cannot be decided
     digests: Mapping[str, str | None]  # None for an image not present locally
+    document: Document  # the Containerfile as this build read it, once: pruning reads the same bytes
 
 
-def base_images_of(profile: Profile, engine: Any | None) -> BaseImages:
-    """Inspect the external base images the build uses: their config decides pruning, their digest skipping."""
-    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
-    refs = base_images(text, profile.build_args, profile.target)
+def base_images_of(profile: Profile, engine: Any | None, document: Document | None = None) -> BaseImages:
+    """Inspect the external base images the build uses: their config decides pruning, their digest skipping.
+
+    `document` is the Containerfile if it has been read already (else it is read here, once for the build).
+    """
+    document = document if document is not None else Document.read(profile.containerfile)
+    refs = base_images(document, profile.build_args, profile.target)
     if engine is None:
-        return BaseImages(facts=None if refs else {}, digests={ref: None for ref in refs})
+        return BaseImages(facts=None if refs else {}, digests={ref: None for ref in refs}, document=document)
     facts: dict[str, ImageFacts] = {}
     digests: dict[str, str | None] = {}
     for ref in refs:
@@ -84,7 +90,7 @@ def base_images_of(profile: Profile, engine: Any | None) -> BaseImages:
         facts[ref] = image_facts(info)
         # With pull = always/newer the local copy may be stale: its digest proves nothing about the build.
         digests[ref] = info.get("Digest") if profile.pull in ("missing", "never") else None
-    return BaseImages(facts=facts, digests=digests)
+    return BaseImages(facts=facts, digests=digests, document=document)
 
 
 def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) -> tuple[ContextSnapshot, list[str]]:
@@ -95,6 +101,7 @@ def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) ->
     reached, why_not = _reach(profile, bases)
     if reached is None:
         return full, [why_not]
+    reached = reached.with_links(full)  # the files can send everything too (symlinks, names buildah globs again)
     return prune(full, reached, _keep(profile, full.root, full.ignore_file)), reached.describe()
 
 
@@ -116,8 +123,7 @@ def _reach(profile: Profile, bases: BaseImages) -> tuple[Reach | None, str]:
         return None, "context_pruning = false: sending everything the ignore rules keep"
     if bases.facts is None:
         return None, "pruning needs the base images' configuration from the engine; sending everything"
-    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
-    return reach(text, profile.build_args, profile.target, profile.containerfile, images=bases.facts), ""
+    return reach(bases.document, profile.build_args, profile.target, images=bases.facts), ""
 
 
 def _keep(profile: Profile, root: Path, ignore_file: Path | None) -> list[str]:
@@ -156,10 +162,9 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
 
     Returns the predicate (a reason, or None) and warnings about sources that could not be read literally.
     """
-    text = profile.containerfile.read_text(encoding="utf-8", errors="replace")
     sources: list[Source] = []
     warnings: list[str] = []
-    for instruction in parse(text, profile.containerfile):
+    for instruction in Document.read(profile.containerfile).instructions:
         if instruction.keyword not in ("COPY", "ADD") or any(flag.startswith("--from") for flag in instruction.flags):
             continue
         for raw in instruction.args[:-1]:

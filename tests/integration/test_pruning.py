@@ -27,7 +27,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder.containerfile import base_images, image_facts, prune, reach
+from builder.containerfile.document import Document
+from builder.containerfile.reach import base_images, image_facts, prune, reach
 from builder.context import ContextSnapshot, scan, tar_stream
 from builder.engine import Endpoint, Engine
 from builder.errors import ImgctlError
@@ -60,22 +61,22 @@ class Scenario:
 def trees(draw: st.DrawFn) -> tuple[dict[str, bytes], tuple[str, ...], dict[str, str]]:
     dirs: list[str] = []
     for _ in range(draw(st.integers(1, 4))):
-        parent = draw(st.sampled_from([""] + dirs))
+        parent = draw(st.sampled_from(["", *dirs]))
         name = draw(st.sampled_from(NAMES))
         path = f"{parent}/{name}" if parent else name
         if path not in dirs and path.count("/") < 3:
             dirs.append(path)
     files: dict[str, bytes] = {}
     for _ in range(draw(st.integers(2, 8))):
-        parent = draw(st.sampled_from([""] + dirs))
-        name = draw(st.sampled_from(NAMES + ["keep.txt", "main.py"]))
+        parent = draw(st.sampled_from(["", *dirs]))
+        name = draw(st.sampled_from([*NAMES, "keep.txt", "main.py"]))
         path = f"{parent}/{name}" if parent else name
         if path not in dirs and not any(d.startswith(path + "/") for d in dirs):
             files[path] = draw(st.binary(min_size=0, max_size=64))
     links: dict[str, str] = {}
     existing = sorted(files) + dirs
     for _ in range(draw(st.integers(0, 3))):
-        parent = draw(st.sampled_from([""] + dirs))
+        parent = draw(st.sampled_from(["", *dirs]))
         name = draw(st.sampled_from(["link", "ln", "alias"]))
         path = f"{parent}/{name}" if parent else name
         if path in files or path in dirs or path in links or not existing:
@@ -100,8 +101,8 @@ def through_links(files: dict[str, bytes], dirs: tuple[str, ...], links: dict[st
 def _quote(sources: list[str], destination: str, flags: str = "", keyword: str = "COPY") -> str:
     prefix = f"{keyword} {flags + ' ' if flags else ''}"
     if any(" " in source for source in sources):
-        return prefix + json.dumps(sources + [destination])
-    return prefix + " ".join(sources + [destination])
+        return prefix + json.dumps([*sources, destination])
+    return prefix + " ".join([*sources, destination])
 
 
 def _wildcard(path: str, draw: st.DrawFn) -> str:
@@ -131,7 +132,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     if draw(st.booleans()):
         lines.append(f"ARG G={draw(st.sampled_from(paths)).replace(' ', '_')}")
         if draw(st.booleans()):
-            build_args["G"] = draw(st.sampled_from(paths + ["nothere"])).replace(" ", "_")
+            build_args["G"] = draw(st.sampled_from([*paths, "nothere"])).replace(" ", "_")
     stages = draw(st.integers(1, 3))
     for index in range(stages):
         base = BASE_IMAGE if index == 0 or draw(st.booleans()) else f"s{draw(st.integers(0, index - 1))}"
@@ -158,7 +159,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 name = f"V{index}{step}"
                 lines.append(f"ARG {name}={value}")
                 if draw(st.booleans()):
-                    build_args[name] = draw(st.sampled_from(paths + ["nothere"])).replace(" ", "_")
+                    build_args[name] = draw(st.sampled_from([*paths, "nothere"])).replace(" ", "_")
                 reference = draw(st.sampled_from([f"${name}", f"${{{name}}}", f"${{UNSET_{name}:-{value}}}"]))
                 lines.append(f"COPY {reference} {destination}")
             elif kind == "global" and lines[0].startswith("ARG G="):
@@ -171,7 +172,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             elif kind == "missing":
                 lines.append(f"COPY nothere* {destination}")
     target = draw(st.sampled_from([None] + [f"s{i}" for i in range(stages)]))
-    ignore = "\n".join(draw(st.lists(st.sampled_from(IGNORE_LINES), max_size=3))) + "\n" if draw(st.booleans()) else None
+    ignore = None
+    if draw(st.booleans()):
+        ignore = "\n".join(draw(st.lists(st.sampled_from(IGNORE_LINES), max_size=3))) + "\n"
     return Scenario(files, dirs, links, "\n".join(lines) + "\n", ignore, build_args, target)
 
 
@@ -317,8 +320,9 @@ def test_pruned_context_builds_the_same_image(podman_service: PodmanService, eng
         rules = IgnoreRules.load(ignore_file) if ignore_file else IgnoreRules()
         snapshot = scan(root, rules, ignore_file)
 
-        assert set(base_images(scenario.containerfile, scenario.build_args, scenario.target)) <= {BASE_IMAGE}
-        found = reach(scenario.containerfile, scenario.build_args, scenario.target, images=base_facts)
+        document = Document.read(root / "Containerfile")
+        assert set(base_images(document, scenario.build_args, scenario.target)) <= {BASE_IMAGE}
+        found = reach(document, scenario.build_args, scenario.target, images=base_facts)
         pruned = prune(snapshot, found, keep=["Containerfile", ".containerignore"])
         assert {e.path for e in pruned.entries} <= {e.path for e in snapshot.entries}
         timing["examples"] += 1
@@ -344,4 +348,47 @@ def test_pruned_context_builds_the_same_image(podman_service: PodmanService, eng
             except ImgctlError:
                 pass
         podman_service.podman("image", "prune", "-f", check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# buildah 1.28 globs each match of a COPY source again: an escaped wildcard matches the literal name first, and
+# that name then globs as a wildcard. Pruning once sent only the literal name, and the pruned build copied
+# another file than `podman build` did, both exiting 0.
+@pytest.mark.parametrize(
+    ("files", "copy", "expected"),
+    [
+        ({"dir*/f": b"literal-star-dir", "dirx/f": b"dirx", "other": b"o"}, "COPY dir\\\\*/f /d/",
+         {"/d/f": b"dirx"}),
+        ({"s/*": b"star", "s/abc": b"abc", "s/de": b"de", "other": b"o"}, "COPY s/? /d/",
+         {"/d/*": b"star", "/d/abc": b"abc", "/d/de": b"de"}),
+    ],
+)
+def test_wildcards_buildah_globs_twice_build_what_podman_builds(podman_service: PodmanService, engine: Engine,
+                                                                 base_facts, files: dict[str, bytes], copy: str,
+                                                                 expected: dict[str, bytes]) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="imgctl-glob-"))
+    suffix = hashlib.sha256(copy.encode()).hexdigest()[:12]
+    podman_tag, pruned_tag = f"localhost/glob-podman:{suffix}", f"localhost/glob-pruned:{suffix}"
+    try:
+        root = workdir / "ctx"
+        root.mkdir()
+        scenario = Scenario(files, (), {}, f"FROM {BASE_IMAGE}\n{copy}\n", None, {}, None)
+        write_tree(root, scenario)
+        podman_service.podman("build", "-q", "--pull=never", "-t", podman_tag, str(root))
+        snapshot = scan(root, IgnoreRules())
+        found = reach(Document.read(root / "Containerfile"), {}, None, images=base_facts)
+        pruned = prune(snapshot, found, keep=["Containerfile"])
+        pruned_id = build(engine, pruned, scenario, pruned_tag)
+        assert pruned_id is not None, f"the pruned build failed; reach: {found}"
+        by_podman = {path: row for path, row in filesystem(engine, podman_tag).items() if path.startswith("/d/")}
+        by_imgctl = {path: row for path, row in filesystem(engine, pruned_id).items() if path.startswith("/d/")}
+        assert {path: row[5] for path, row in by_podman.items()} == {
+            path: hashlib.sha256(data).hexdigest() for path, data in expected.items()}
+        assert by_imgctl == by_podman, f"reach: {found}\nsent: {[e.path for e in pruned.entries]}"
+    finally:
+        for tag in (podman_tag, pruned_tag):
+            try:
+                engine.remove_image(tag, force=True)
+            except ImgctlError:
+                pass
         shutil.rmtree(workdir, ignore_errors=True)
