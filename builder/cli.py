@@ -122,7 +122,7 @@ _METADATA_FILE_OPTION = typer.Option(None, "--metadata-file", metavar="FILE", he
 def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the profiles: name, image, target and tags (templates shown unexpanded)."""
     from builder import render
-    from builder.profiles import find_profiles_dir, summarize
+    from builder.config.profile import find_profiles_dir, summarize
 
     options: GlobalOptions = ctx.obj
     # Only the profiles layer: `list` must stay fast and must not need the build machinery.
@@ -131,7 +131,7 @@ def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
     if as_json:
         render.print_json({"profiles_dir": str(profiles_dir), "profiles": [s.to_dict() for s in summaries]})
         return
-    from builder.profiles import ProfileProblem
+    from builder.config.profile import ProfileProblem
 
     problems = [s for s in summaries if isinstance(s, ProfileProblem)]
     rows = [
@@ -549,7 +549,7 @@ def auth_check_command(
 
 def _auth_destinations(ctx: typer.Context, targets: List[str], flags: "_PushFlags") -> list[Any]:
     """Repositories named directly, the push destinations of named profiles, or of every profile."""
-    from builder.profiles import ProfileSummary, find_profiles_dir, summarize
+    from builder.config.profile import ProfileSummary, find_profiles_dir, summarize
     from builder.push import Destination, checked_repository
 
     options: GlobalOptions = ctx.obj

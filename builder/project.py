@@ -21,7 +21,7 @@ from builder.containerfile import ImageFacts, Reach, Source, base_images, image_
 from builder.context import ContextSnapshot, scan
 from builder.ignore import IgnoreRules, find_ignore_file
 from builder.plan import BuildPlan, Provenance, plan_build
-from builder.profiles import Profile, find_profiles_dir, load_profile
+from builder.config.profile import Profile, find_profiles_dir, load_profile
 
 
 @dataclass

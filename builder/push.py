@@ -27,7 +27,7 @@ from builder import refs
 from builder.auth import Credential, Lookup, login_hint, lookup
 from builder.engine import Engine
 from builder.errors import AuthError, ConfigError, ImgctlError, RegistryError
-from builder.profiles import Profile
+from builder.config.profile import Profile
 from builder.registry import RegistryClient, TLSConfig, retry_delays
 
 log = logging.getLogger("imgctl.push")

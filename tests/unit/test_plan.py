@@ -8,7 +8,7 @@ import pytest
 
 from builder.errors import ConfigError
 from builder.plan import OCI_MANIFEST, Provenance, plan_build
-from builder.profiles import load_profile
+from builder.config.profile import load_profile
 from builder.project import snapshot
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)

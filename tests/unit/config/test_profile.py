@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builder import profiles
+from builder.config import profile as profiles
 from builder.errors import ConfigError
-from builder.profiles import (
+from builder.config.profile import (
     SCHEMA,
     Profile,
     ProfileProblem,
@@ -864,7 +864,7 @@ def test_imports_stay_light() -> None:
     # subprocess and difflib are only needed for git placeholders and error messages.
     code = (
         "import sys; before = set(sys.modules); "
-        "import builder.profiles, builder.refs, builder.templates; "
+        "import builder.config.profile, builder.refs, builder.config.templates; "
         "heavy = {'podman', 'rich', 'typer', 'subprocess', 'difflib'} & (set(sys.modules) - before); "
         "print(sorted(heavy))"
     )

@@ -6,7 +6,7 @@ that caused them:
 1. parse each file of the `extends` chain and check every key against `SCHEMA`;
 2. merge the chain, parent first: tables merge entry by entry, everything else (lists included) replaces;
 3. apply `--set` overrides in order;
-4. expand templates (`builder.templates`) in the settings marked `templated`;
+4. expand templates (`builder.config.templates`) in the settings marked `templated`;
 5. validate what only makes sense on the final values: the image name, the tags, the paths.
 
 `SCHEMA` is the one place that says which keys exist and what they hold; a new key is a new row there (plus,
@@ -30,7 +30,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-from builder import refs, templates
+from builder import refs
+from builder.config import templates
 from builder.errors import ConfigError
 
 __all__ = [

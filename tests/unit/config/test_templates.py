@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from builder import refs
-from builder.templates import (
+from builder.config.templates import (
     DIRTY_SUFFIX,
     SHORT_SHA_LENGTH,
     GitInfo,
