@@ -53,7 +53,8 @@ def _version(value: bool) -> None:
 def _global(
     ctx: typer.Context,
     profiles_dir: Optional[Path] = typer.Option(
-        None, "--profiles-dir", envvar="IMGCTL_PROFILES_DIR", help="Directory of profiles (default: profiles/ found upwards from here)."
+        # No envvar= here: find_profiles_dir reads IMGCTL_PROFILES_DIR itself, so an error names where the value came from.
+        None, "--profiles-dir", help="Directory of profiles (default: IMGCTL_PROFILES_DIR, else profiles/ found upwards from here)."
     ),
     url: Optional[str] = typer.Option(None, "--url", help="Podman API URL (default: CONTAINER_HOST, the rootless socket, the system socket, else a private service)."),
     debug: bool = typer.Option(False, "--debug", help="Log what imgctl does to stderr, and show tracebacks."),
@@ -122,7 +123,8 @@ _METADATA_FILE_OPTION = typer.Option(None, "--metadata-file", metavar="FILE", he
 def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the profiles: name, image, target and tags (templates shown unexpanded)."""
     from builder import render
-    from builder.config.profile import find_profiles_dir, summarize
+    from builder.config.files import find_profiles_dir
+    from builder.config.summary import summarize
 
     options: GlobalOptions = ctx.obj
     # Only the profiles layer: `list` must stay fast and must not need the build machinery.
@@ -131,7 +133,7 @@ def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
     if as_json:
         render.print_json({"profiles_dir": str(profiles_dir), "profiles": [s.to_dict() for s in summaries]})
         return
-    from builder.config.profile import ProfileProblem
+    from builder.config.summary import ProfileProblem
 
     problems = [s for s in summaries if isinstance(s, ProfileProblem)]
     rows = [
@@ -345,7 +347,7 @@ def build_command(
 
     if dry_run:
         # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
-        documents = [project_mod.plan(profile, project.now).to_dict() for profile in profiles]
+        documents = [project_mod.plan(profile, project).to_dict() for profile in profiles]
         if as_json:
             render.print_json({"plans": documents})
         else:
@@ -366,7 +368,7 @@ def build_command(
     with connect(options.url) as engine:
         for profile in profiles:
             bases = project_mod.base_images_of(profile, engine)
-            plan = project_mod.plan(profile, project.now, bases, walk_all=False)
+            plan = project_mod.plan(profile, project, bases, walk_all=False)
             for note in plan.notes:
                 log.debug("%s: %s", profile.name, note)
             if not hinted and not (quiet or as_json):
@@ -549,7 +551,8 @@ def auth_check_command(
 
 def _auth_destinations(ctx: typer.Context, targets: List[str], flags: "_PushFlags") -> list[Any]:
     """Repositories named directly, the push destinations of named profiles, or of every profile."""
-    from builder.config.profile import ProfileSummary, find_profiles_dir, summarize
+    from builder.config.files import find_profiles_dir
+    from builder.config.summary import ProfileSummary, summarize
     from builder.push import Destination, checked_repository
 
     options: GlobalOptions = ctx.obj

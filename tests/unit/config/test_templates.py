@@ -12,14 +12,12 @@ from hypothesis import strategies as st
 from builder import refs
 from builder.config.templates import (
     DIRTY_SUFFIX,
-    SHORT_SHA_LENGTH,
-    GitInfo,
     TemplateContext,
     TemplateError,
     branch_slug,
     placeholders,
-    read_git,
 )
+from builder.vcs import SHORT_SHA_LENGTH, GitError, GitInfo, read_git
 
 NOW = datetime(2024, 3, 5, 7, 8, 9, tzinfo=timezone.utc)
 NO_CI: dict[str, str] = {}  # an env without CI variables, so the host's CI cannot leak into the tests
@@ -177,11 +175,11 @@ def test_read_git_from_a_subdirectory(repo: Path) -> None:
     assert info is not None and info.sha == sha(repo)
 
 
-def test_read_git_outside_a_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # tmp_path may live inside a checkout
+def test_read_git_outside_a_checkout(tmp_path: Path) -> None:
+    ceiling = {"GIT_CEILING_DIRECTORIES": str(tmp_path)}  # tmp_path may live inside a checkout
     plain = tmp_path / "plain"
     plain.mkdir()
-    assert read_git(plain, NO_CI) is None
+    assert read_git(plain, ceiling) is None
 
 
 def test_read_git_tag_dirty_and_detached(repo: Path) -> None:
@@ -228,7 +226,7 @@ def test_ci_variables_do_not_override_a_real_branch(repo: Path) -> None:
 
 def test_repository_without_commits(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
-    with pytest.raises(TemplateError, match="has no commit yet"):
+    with pytest.raises(GitError, match="has no commit yet"):
         read_git(tmp_path, NO_CI)
     ctx = context(tmp_path)
     with pytest.raises(TemplateError) as caught:
@@ -330,10 +328,9 @@ def test_outside_a_checkout_git_placeholders_say_so(tmp_path: Path, placeholder:
     assert ctx.expand(f"{{{placeholder}:-none}}") == "none"
 
 
-def test_outside_a_real_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+def test_outside_a_real_checkout(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="is not a git checkout"):
-        context(tmp_path).expand("{git_sha}")
+        context(tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}).expand("{git_sha}")
 
 
 def test_git_is_read_lazily_and_once(repo: Path) -> None:
@@ -374,8 +371,8 @@ def test_no_root_and_no_provider_means_no_checkout() -> None:
         context().expand("{git_sha}")
 
 
-def test_git_missing_from_path(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(repo))  # no git executable there
+def test_git_missing_from_path(repo: Path) -> None:
+    # Git runs with the context's environment, so that is where PATH must lack it.
     with pytest.raises(TemplateError, match="need the git command, which is not installed") as caught:
-        context(repo).expand("{git_branch}")
+        context(repo, env={"PATH": str(repo)}).expand("{git_branch}")  # no git executable there
     assert caught.value.hint == "install git, or give a default: {git_branch:-unknown}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from builder.project import strip_credentials
+from builder.vcs import strip_credentials
 
 
 @pytest.mark.parametrize(
