@@ -209,7 +209,9 @@ def _platform(values: Values) -> tuple[str, ...]:
     try:
         Platforms.check_count(platform)
     except Invalid as invalid:
-        raise values.where(("platform",)).error(("platform",), invalid.message, invalid.hint) from None
+        # Blame whoever added the last item: a `--set platform+=` names itself, a file its line.
+        source = values.where(("platform", len(platform) - 1))
+        raise source.error(("platform",), invalid.message, invalid.hint) from None
     return platforms_of(platform)
 
 

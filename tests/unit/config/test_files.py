@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from builder.config.files import find_profiles_dir, list_profiles
+from builder.config.profile import load_profile
+from builder.config.summary import load_summary
 from builder.errors import ConfigError
-from tests.unit.config.profile_fixtures import Project, assert_error
+from builder.project import Project as CommandProject
+from tests.unit.config.profile_fixtures import NOW, Project, assert_error
 
 if sys.version_info >= (3, 11):
     pass
@@ -206,3 +211,54 @@ def test_not_utf8(project: Project) -> None:
         project.error("api"), file=(project.profiles / "api.toml").resolve(), line=2, key=None,
         message="not valid UTF-8", hint="save the file as UTF-8",
     )
+
+
+def test_a_byte_order_mark_is_accepted(project: Project) -> None:
+    # Editors on Windows write one; tomllib alone says "Invalid statement (column 1)".
+    (project.profiles / "api.toml").write_bytes('\ufeffimage = "api"\ntags = ["x"]\n'.encode())
+    assert project.load("api").tags == ("x",)
+    assert load_summary(project.profiles, "api").image == "localhost/api"
+    (project.profiles / "api.toml").write_bytes('\ufefftgas = ["x"]\n'.encode())
+    assert_error(
+        project.error("api"), file=(project.profiles / "api.toml").resolve(), line=1, key="tgas",
+        message="unknown key 'tgas' (did you mean 'tags'?)", hint="profile keys are:",
+    )
+    (project.profiles / "api.toml").write_bytes('\ufeffimage = "api"\npull = "alway"\n'.encode())
+    assert project.error("api").line == 2  # line numbers unchanged
+
+
+def test_a_symlinked_profiles_dir_keeps_the_project_root_at_the_link(tmp_path: Path) -> None:
+    shared = tmp_path / "shared" / "profiles"
+    shared.mkdir(parents=True)
+    (shared / "api.toml").write_text('image = "api"\n')
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Containerfile").write_text("FROM scratch\n")
+    (root / "profiles").symlink_to(shared)
+    for found in (
+        find_profiles_dir(root, None, {}),
+        find_profiles_dir(tmp_path, Path("project/profiles"), {}),
+        find_profiles_dir(tmp_path, None, {"IMGCTL_PROFILES_DIR": "project/profiles"}),
+    ):
+        assert found == root / "profiles"
+        profile = load_profile(found, "api", env={}, now=NOW)
+        assert (profile.root, profile.context, profile.containerfile) == (root, root, root / "Containerfile")
+        assert profile.file == root / "profiles" / "api.toml"
+        assert CommandProject(found, env={}).root == root
+
+
+def imgctl(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "builder", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **env}
+    )
+
+
+@pytest.mark.parametrize("command", [("list",), ("show", "api")])
+def test_a_bad_profiles_dir_variable_is_named_as_such(tmp_path: Path, command: tuple[str, ...]) -> None:
+    done = imgctl(*command, cwd=tmp_path, IMGCTL_PROFILES_DIR="missing")
+    assert done.returncode == 2
+    assert f"error: IMGCTL_PROFILES_DIR: IMGCTL_PROFILES_DIR names {tmp_path / 'missing'}," in done.stderr
+    assert "--profiles-dir" not in done.stderr
+    done = imgctl("--profiles-dir", "gone", *command, cwd=tmp_path, IMGCTL_PROFILES_DIR="missing")
+    assert done.returncode == 2
+    assert f"error: --profiles-dir: --profiles-dir names {tmp_path / 'gone'}," in done.stderr

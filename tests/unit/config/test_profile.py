@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from builder.config.profile import Profile, RegistrySettings, load_profile
+from builder.config.summary import ProfileProblem, summarize
 from builder.errors import ConfigError
 from tests.git_fixtures import git
 from tests.unit.config.profile_fixtures import NO_ENV, NOW, Project, assert_error
@@ -356,3 +358,60 @@ def test_push_and_registry_errors(tmp_path: Path, text: str, key: str, message: 
     assert caught.value.key == key
     assert message in str(caught.value)
     assert caught.value.file == profiles_dir / "p.toml"
+
+
+# --- one platform per build (every command agrees) ---------------------------------------------------------
+
+SEVERAL = "building several platforms in one run is not supported yet"
+
+
+def test_several_platforms_are_refused_at_the_line_that_asks(project: Project) -> None:
+    project.write("api", 'image = "api"\nplatform = ["linux/amd64",\n  "linux/arm64"]\n')
+    assert_error(
+        project.error("api"), file=(project.profiles / "api.toml").resolve(), line=2, key="platform",
+        message=SEVERAL, hint="give one platform per profile",
+    )
+    # `imgctl list` shows the same problem, so show, list and build agree.
+    [problem] = summarize(project.profiles)
+    assert isinstance(problem, ProfileProblem) and problem.error.message == SEVERAL
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ('image = "api"\n', "platform=linux/amd64,linux/arm64"),
+        ('image = "api"\nplatform = "linux/amd64"\n', "platform+=linux/arm64"),
+        ('image = "api"\nplatform = ["linux/amd64"]\n', "platform+=linux/arm64"),
+    ],
+)
+def test_several_platforms_from_set_are_refused(project: Project, text: str, item: str) -> None:
+    project.write("api", text)
+    assert_error(
+        project.error("api", item), file=None, line=None, key="platform",
+        message=f"{SEVERAL} (from --set {item})", hint="give one platform per profile",
+    )
+
+
+def test_a_profile_cannot_hold_several_platforms(project: Project) -> None:
+    project.write("api", 'image = "api"\nplatform = "linux/amd64"\n')
+    profile = project.load("api")
+    with pytest.raises(ValueError, match="at most one platform"):
+        dataclasses.replace(profile, platform=("linux/amd64", "linux/arm64"))
+
+
+# --- ignore_dialect ----------------------------------------------------------------------------------------
+
+
+def test_ignore_dialect(project: Project) -> None:
+    project.write("api", 'image = "api"\n')
+    assert project.load("api").ignore_dialect == "buildah"  # what podman applies
+    assert project.load("api").to_dict()["ignore_dialect"] == "buildah"
+    assert project.load("api", "ignore_dialect=moby").ignore_dialect == "moby"
+    project.write("base", 'image = "api"\nignore_dialect = "moby"\n')
+    project.write("child", 'extends = "base"\n')
+    assert project.load("child").ignore_dialect == "moby"
+    project.write("api", 'image = "api"\nignore_dialect = "docker"\n')
+    assert_error(
+        project.error("api"), file=(project.profiles / "api.toml").resolve(), line=2, key="ignore_dialect",
+        message="expected one of 'buildah', 'moby', got 'docker'", hint='ignore_dialect = "moby"',
+    )
