@@ -53,8 +53,9 @@ def _version(value: bool) -> None:
 def _global(
     ctx: typer.Context,
     profiles_dir: Optional[Path] = typer.Option(
-        # No envvar= here: find_profiles_dir reads IMGCTL_PROFILES_DIR itself, so an error names where the value came from.
-        None, "--profiles-dir", help="Directory of profiles (default: IMGCTL_PROFILES_DIR, else profiles/ found upwards from here)."
+        # No envvar=: find_profiles_dir reads IMGCTL_PROFILES_DIR itself, so errors name where a value came from.
+        None, "--profiles-dir",
+        help="Directory of profiles (default: IMGCTL_PROFILES_DIR, else profiles/ found upwards from here).",
     ),
     url: Optional[str] = typer.Option(None, "--url", help="Podman API URL (default: CONTAINER_HOST, the rootless socket, the system socket, else a private service)."),
     debug: bool = typer.Option(False, "--debug", help="Log what imgctl does to stderr, and show tracebacks."),

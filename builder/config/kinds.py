@@ -174,14 +174,15 @@ class Platforms(StringList):
     item: String = String(pattern=r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?", rule=PLATFORM_RULE)
 
     def check(self, value: object) -> None:
-        if not isinstance(value, str):
-            super().check(value)
-        else:
+        if isinstance(value, str):
             try:
                 super().check([value])
             except Invalid as invalid:  # a lone string has no index to report
                 raise Invalid(invalid.message) from None
-        self.check_count(value)  # type: ignore[arg-type]  # checked above: a string or a list of strings
+            return
+        super().check(value)
+        assert isinstance(value, list)  # super().check let nothing else through
+        self.check_count(value)
 
     @staticmethod
     def check_count(value: str | list[str]) -> None:
