@@ -24,7 +24,7 @@ from typing import Any
 
 from builder.context import ContextSnapshot
 from builder.errors import ConfigError
-from builder.profiles import Profile
+from builder.config.profile import Profile
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 

@@ -7,14 +7,15 @@ system and git, but never prints and never talks to an engine.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from builder.config.clock import command_time
+from builder.config.files import find_profiles_dir
+from builder.config.profile import Profile, load_profile
 from builder.containerfile.document import Document
 from builder.containerfile.reach import Reach, base_images, image_facts, prune, reach
 from builder.containerfile.stages import ImageFacts, Source
@@ -22,17 +23,27 @@ from builder.context import ContextSnapshot, scan
 from builder.ignore import IgnoreRules, find_ignore_file
 from builder.oci import refs
 from builder.plan import BuildPlan, Provenance, plan_build
-from builder.profiles import Profile, find_profiles_dir, load_profile
 from builder.registry.credentials import lookup, x_registry_config
+from builder.vcs import Checkout
 
 
 @dataclass
 class Project:
-    """Where profiles come from, and the clock and environment they are resolved against."""
+    """Where profiles come from, and the clock, environment and git checkout they are resolved against.
+
+    One per command: `now` is read once from `env` (SOURCE_DATE_EPOCH, else the current time), so every
+    `{date}` and the `created` label agree; `checkout` reads git lazily, once, with `env`, for both the git
+    placeholders and the provenance labels. A bad SOURCE_DATE_EPOCH stops the command here (exit 2).
+    """
 
     profiles_dir: Path
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(init=False)
+    checkout: Checkout = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = command_time(self.env)
+        self.checkout = Checkout(self.root, self.env)
 
     @classmethod
     def locate(cls, explicit: Path | None, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Project:
@@ -44,7 +55,9 @@ class Project:
         return self.profiles_dir.parent
 
     def profile(self, name: str, overrides: Sequence[str] = ()) -> Profile:
-        return load_profile(self.profiles_dir, name, overrides=overrides, env=self.env, now=self.now)
+        return load_profile(
+            self.profiles_dir, name, overrides=overrides, env=self.env, now=self.now, git=self.checkout.head
+        )
 
 
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
@@ -192,11 +205,12 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
     return needed, warnings
 
 
-def provenance(profile: Profile, now: datetime) -> Provenance:
-    return Provenance(created=now, revision=_git(profile.root, "rev-parse", "HEAD"), source=_source_url(profile.root))
+def provenance(project: Project) -> Provenance:
+    """The command's time and the checkout's commit and origin (git read only now, and only once per command)."""
+    return Provenance(created=project.now, revision=project.checkout.commit, source=project.checkout.origin)
 
 
-def plan(profile: Profile, now: datetime, bases: BaseImages | None = None, *, walk_all: bool = True) -> BuildPlan:
+def plan(profile: Profile, project: Project, bases: BaseImages | None = None, *, walk_all: bool = True) -> BuildPlan:
     """The build plan. `walk_all` False lets the walk skip directories the build cannot read: faster,
     but then the plan does not know what the ignore rules alone would keep (`full_snapshot` is None)."""
     bases = bases or base_images_of(profile, None)
@@ -208,7 +222,7 @@ def plan(profile: Profile, now: datetime, bases: BaseImages | None = None, *, wa
         full = snapshot(profile)
         sent, notes = sent_snapshot(profile, full, bases)
     verify = all(profile.registry(_registry(ref)).verify for ref in bases.digests)
-    return plan_build(profile, sent, provenance(profile, now), full_snapshot=full, notes=notes, tls_verify=verify)
+    return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=notes, tls_verify=verify)
 
 
 def _registry(ref: str) -> str:
@@ -216,25 +230,3 @@ def _registry(ref: str) -> str:
         return refs.registry_of(refs.split_reference(ref)[0])
     except ValueError:
         return ""
-
-
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def _source_url(root: Path) -> str | None:
-    url = _git(root, "remote", "get-url", "origin")
-    return strip_credentials(url) if url else None
-
-
-def strip_credentials(url: str) -> str:
-    """A remote URL without any user or password in it: CI clones often embed a token there."""
-    parts = urlsplit(url)
-    if parts.scheme and parts.netloc and "@" in parts.netloc:
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return url

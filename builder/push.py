@@ -25,8 +25,8 @@ from typing import Any
 
 from builder.engine import Engine
 from builder.errors import AuthError, ConfigError, ImgctlError, RegistryError
+from builder.config.profile import Profile
 from builder.oci import refs
-from builder.profiles import Profile
 from builder.registry.client import RegistryClient
 from builder.registry.credentials import Credential, Lookup, login_hint, lookup
 from builder.registry.transport import TLSConfig

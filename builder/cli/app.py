@@ -37,8 +37,9 @@ def _version(value: bool) -> None:
 def _global(
     ctx: typer.Context,
     profiles_dir: Path | None = typer.Option(
-        None, "--profiles-dir", envvar="IMGCTL_PROFILES_DIR",
-        help="Directory of profiles (default: profiles/ found upwards from here).",
+        # No envvar=: find_profiles_dir reads IMGCTL_PROFILES_DIR itself, so errors name where a value came from.
+        None, "--profiles-dir",
+        help="Directory of profiles (default: IMGCTL_PROFILES_DIR, else profiles/ found upwards from here).",
     ),
     url: str | None = typer.Option(
         None, "--url",

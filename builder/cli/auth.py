@@ -71,7 +71,8 @@ def auth_check_command(
 
 def _auth_destinations(ctx: typer.Context, targets: list[str], flags: PushFlags) -> list[Any]:
     """Repositories named directly, the push destinations of named profiles, or of every profile."""
-    from builder.profiles import ProfileSummary, find_profiles_dir, summarize
+    from builder.config.files import find_profiles_dir
+    from builder.config.summary import ProfileSummary, summarize
     from builder.push import Destination, checked_repository
 
     options = global_options(ctx)

@@ -76,7 +76,7 @@ def build_command(
 
     if dry_run:
         # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
-        plans = [project_mod.plan(profile, where.now).to_dict() for profile in profiles]
+        plans = [project_mod.plan(profile, where).to_dict() for profile in profiles]
         if as_json:
             print_json({"plans": plans})
         else:
@@ -99,7 +99,7 @@ def build_command(
     with connect(options.url, options.env) as engine:
         for profile in profiles:
             bases = project_mod.base_images_of(profile, engine)
-            plan = project_mod.plan(profile, where.now, bases, walk_all=False)
+            plan = project_mod.plan(profile, where, bases, walk_all=False)
             for note in plan.notes:
                 log.debug("%s: %s", profile.name, note)
             if not hinted and not (quiet or as_json) and _context_is_large(plan):

@@ -12,7 +12,8 @@ from builder.errors import ConfigError
 
 def list_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List the profiles: name, image, target and tags (templates shown unexpanded)."""
-    from builder.profiles import ProfileProblem, find_profiles_dir, summarize
+    from builder.config.files import find_profiles_dir
+    from builder.config.summary import ProfileProblem, summarize
     from builder.render.console import print_json
     from builder.render.profiles import print_profiles
 

@@ -19,7 +19,7 @@ import builder.inputs as inputs_module
 from builder.errors import ConfigError
 from builder.inputs import COMPONENTS_LABEL, DIGEST_LABEL, HashCache, Inputs, compute, decode_label, explain
 from builder.plan import BuildPlan, Provenance, plan_build
-from builder.profiles import load_profile
+from builder.config.profile import load_profile
 from builder.project import snapshot
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
@@ -140,7 +140,7 @@ def test_unchanged_inputs_give_the_same_digest_across_caches_and_processes(proje
         "import sys\n"
         "from builder.inputs import HashCache, compute\n"
         "from builder.plan import Provenance, plan_build\n"
-        "from builder.profiles import load_profile\n"
+        "from builder.config.profile import load_profile\n"
         "from builder.project import snapshot\n"
         "from datetime import datetime, timezone\n"
         "from pathlib import Path\n"
@@ -566,7 +566,7 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
         "import os, sys\n"
         "from builder.inputs import HashCache, compute\n"
         "from builder.plan import Provenance, plan_build\n"
-        "from builder.profiles import load_profile\n"
+        "from builder.config.profile import load_profile\n"
         "from builder.project import snapshot\n"
         "from datetime import datetime, timezone\n"
         "from pathlib import Path\n"

@@ -2,23 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from builder.project import Project, base_images_of, sent_snapshot, snapshot, strip_credentials
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://gitlab-ci-token:glpat-SECRET@gitlab.example.com/team/api.git", "https://gitlab.example.com/team/api.git"),
-        ("https://x-access-token:ghs_SECRET@github.com/o/r", "https://github.com/o/r"),
-        ("https://github.com/o/r.git", "https://github.com/o/r.git"),
-        ("git@github.com:o/r.git", "git@github.com:o/r.git"),
-        ("ssh://git@host:2222/o/r.git", "ssh://host:2222/o/r.git"),
-    ],
-)
-def test_strip_credentials(url: str, expected: str) -> None:
-    assert strip_credentials(url) == expected
+from builder.project import Project, base_images_of, sent_snapshot, snapshot
 
 
 def test_a_fallback_the_files_decide_is_the_reason_given(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Placeholder expansion in profile strings: `{git_short_sha}`, `{date}`, `{env:NAME:-default}`, ...
 
-Expansion is pure except for git, which is read through a provider that `TemplateContext` calls at most once,
-and only when a git placeholder actually needs it, so that profiles without git placeholders never spawn a
-process and work outside a checkout.
+Expansion is pure except for git, which is read through a provider (by default `builder.vcs.Checkout.head`)
+that `TemplateContext` calls at most once, and only when a git placeholder actually needs it, so that profiles
+without git placeholders never spawn a process and work outside a checkout.
 
 Errors are `TemplateError` (a `ValueError`) naming the placeholder; the caller adds the file and key.
 """
@@ -11,42 +11,28 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping, Union
+
+from builder.vcs import BRANCH_VARIABLES, Checkout, GitError, GitInfo
 
 __all__ = [
-    "BRANCH_VARIABLES",
     "DIRTY_SUFFIX",
     "GIT_PLACEHOLDERS",
     "PLACEHOLDERS",
-    "SHORT_SHA_LENGTH",
-    "GitInfo",
     "TemplateContext",
     "TemplateError",
     "branch_slug",
     "placeholders",
-    "read_git",
 ]
 
 GIT_PLACEHOLDERS = ("git_sha", "git_short_sha", "git_branch", "git_branch_slug", "git_tag", "git_dirty")
 PLACEHOLDERS = (*GIT_PLACEHOLDERS, "date", "timestamp", "version", "profile", "env:NAME")
 
-# Fixed rather than `git rev-parse --short`, whose length grows with the repository: a tag made today must
-# name the same commit in the same way tomorrow. 12 digits keep collisions out of very large repositories.
-SHORT_SHA_LENGTH = 12
 # The `git describe --dirty` convention: `{git_short_sha}{git_dirty}` reads "abc123" or "abc123-dirty".
 DIRTY_SUFFIX = "-dirty"
-
-# CI systems check out a detached HEAD. These say which branch was built, most specific first. Tag names
-# (GITHUB_REF_NAME on a tag push, CI_COMMIT_REF_NAME in a tag pipeline) are deliberately not branches.
-BRANCH_VARIABLES = (
-    "GITHUB_HEAD_REF",  # GitHub Actions, pull_request events: the source branch
-    "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",  # GitLab merge request pipelines
-    "CI_COMMIT_BRANCH",  # GitLab branch pipelines
-)
-_GITHUB_REF_NAME = "GITHUB_REF_NAME"  # GitHub Actions push events, a branch only when GITHUB_REF_TYPE=branch
 
 # GitLab's CI_COMMIT_REF_SLUG rule, which CI users already know: lower case, anything but a-z and 0-9 turned
 # into "-", at most 63 characters, no "-" at either end. Always a valid tag, and a valid DNS label.
@@ -71,20 +57,6 @@ class TemplateError(ValueError):
 
 
 @dataclass(frozen=True)
-class GitInfo:
-    """What the git placeholders need to know about HEAD."""
-
-    sha: str
-    branch: str | None
-    tag: str | None
-    dirty: bool
-
-    @property
-    def short_sha(self) -> str:
-        return self.sha[:SHORT_SHA_LENGTH]
-
-
-@dataclass(frozen=True)
 class _Placeholder:
     name: str  # "git_sha", ..., or "env"
     variable: str | None  # for env: the variable name
@@ -92,7 +64,7 @@ class _Placeholder:
     text: str  # as written, braces included, for messages
 
 
-_Segment = Union[str, _Placeholder]
+_Segment = str | _Placeholder
 
 
 def _suggest(word: str, options: tuple[str, ...]) -> str:
@@ -177,76 +149,6 @@ def placeholders(text: str) -> tuple[str, ...]:
     return tuple(seg.text[1:-1] for seg in _parse(text) if isinstance(seg, _Placeholder))
 
 
-def _run_git(root: Path, *args: str) -> tuple[int, str, str]:
-    import subprocess  # only when a git placeholder is expanded: keeps imports fast
-
-    # LC_ALL=C: the messages below are matched as text. GIT_OPTIONAL_LOCKS=0: `git status` must not take the
-    # index lock while an editor or another git command is working in the same checkout.
-    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, env=env, check=False
-        )
-    except FileNotFoundError:
-        raise TemplateError(
-            "git placeholders need the git command, which is not installed (or not on PATH)",
-            hint="install git",
-        ) from None
-    return done.returncode, done.stdout.strip(), done.stderr.strip()
-
-
-def _ci_branch(env: Mapping[str, str]) -> str | None:
-    for variable in BRANCH_VARIABLES:
-        if env.get(variable):
-            return env[variable]
-    if env.get("GITHUB_REF_TYPE") == "branch" and env.get(_GITHUB_REF_NAME):
-        return env[_GITHUB_REF_NAME]
-    return None
-
-
-def read_git(root: Path, env: Mapping[str, str] | None = None) -> GitInfo | None:
-    """Describe HEAD of the checkout containing `root`; None if `root` is not inside a git work tree.
-
-    `branch` is None on a detached HEAD unless a CI variable (BRANCH_VARIABLES, or GITHUB_REF_NAME when
-    GITHUB_REF_TYPE=branch) names the branch; `env` (default: os.environ) is where those are read. `tag` is a
-    tag pointing exactly at HEAD, the highest by version order if there are several. `dirty` is true when
-    tracked files are modified or untracked files that are not ignored exist, since both reach the build
-    context. Raises TemplateError when git is missing, the repository has no commit, or git refuses to run.
-    """
-    env = os.environ if env is None else env
-    code, out, err = _run_git(root, "rev-parse", "--is-inside-work-tree")
-    if code != 0:
-        if "not a git repository" in err:
-            return None
-        raise TemplateError(
-            f"git failed in {root}: {err or f'exit status {code}'}",
-            hint=(
-                "for 'dubious ownership': git config --global --add safe.directory <path>"
-                if "dubious ownership" in err
-                else "run the same git command by hand to see why"
-            ),
-        )
-    if out != "true":  # inside .git itself, or a bare repository
-        return None
-    code, sha, _ = _run_git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    if code != 0:
-        raise TemplateError(
-            f"the git repository at {root} has no commit yet",
-            hint="commit once",
-        )
-    code, branch, _ = _run_git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
-    code, tags, _ = _run_git(root, "tag", "--points-at", "HEAD", "--sort=-version:refname")
-    code, status, err = _run_git(root, "status", "--porcelain", "--untracked-files=normal")
-    if code != 0:
-        raise TemplateError(f"git status failed in {root}: {err}", hint="run git status by hand to see why")
-    return GitInfo(
-        sha=sha,
-        branch=branch or _ci_branch(env),
-        tag=tags.splitlines()[0] if tags else None,
-        dirty=bool(status),
-    )
-
-
 class _Once:
     """Calls the git provider the first time it is needed and remembers the answer or the failure."""
 
@@ -254,13 +156,13 @@ class _Once:
         self._provider = provider
         self._done = False
         self._info: GitInfo | None = None
-        self._error: TemplateError | None = None
+        self._error: TemplateError | GitError | None = None
 
     def get(self) -> GitInfo | None:
         if not self._done:
             try:
                 self._info = self._provider()
-            except TemplateError as error:
+            except (TemplateError, GitError) as error:
                 self._error = error
             self._done = True
         if self._error is not None:
@@ -285,7 +187,8 @@ class TemplateContext:
 
     `now` is fixed when the context is made, so `{date}` and `{timestamp}` agree across every string of a
     profile. `git` is a provider called at most once, on first use of a git placeholder; by default it is
-    `read_git(root, env)`. Without `root` or `git`, git placeholders fail with "not a git checkout".
+    `Checkout(root, env).head`, git running with `env`. Without `root` or `git`, git placeholders fail with
+    "not a git checkout".
     """
 
     def __init__(
@@ -304,7 +207,7 @@ class TemplateContext:
         self.now = _as_utc(now if now is not None else datetime.now(timezone.utc))
         self.root = root
         if git is None:
-            git = (lambda: read_git(root, self.env)) if root is not None else (lambda: None)
+            git = Checkout(root, self.env).head if root is not None else (lambda: None)
         self._git = _Once(git)
 
     def replace(self, *, version: str | None) -> TemplateContext:
@@ -358,7 +261,7 @@ class TemplateContext:
     def _git_value(self, ph: _Placeholder) -> str:
         try:
             info = self._git.get()
-        except TemplateError as error:
+        except (TemplateError, GitError) as error:
             first = f"{error.hint}, or" if error.hint else "Or"
             return self._fallback(ph, error.message, f"{first} give a default: {{{ph.name}:-unknown}}")
         if info is None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import os
-import subprocess
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -9,50 +8,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builder.oci import refs
-from builder.templates import (
+from builder.config.templates import (
     DIRTY_SUFFIX,
-    SHORT_SHA_LENGTH,
-    GitInfo,
     TemplateContext,
     TemplateError,
     branch_slug,
     placeholders,
-    read_git,
 )
+from builder.vcs import SHORT_SHA_LENGTH, GitError, GitInfo, read_git
+from tests.git_fixtures import git, make_repo, sha
 
 NOW = datetime(2024, 3, 5, 7, 8, 9, tzinfo=timezone.utc)
 NO_CI: dict[str, str] = {}  # an env without CI variables, so the host's CI cannot leak into the tests
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "Test",
-        "GIT_AUTHOR_EMAIL": "test@example.com",
-        "GIT_COMMITTER_NAME": "Test",
-        "GIT_COMMITTER_EMAIL": "test@example.com",
-    }
-    done = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A clean checkout on branch `main` with one commit."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    (root / "Containerfile").write_text("FROM scratch\n")
-    git(root, "add", "Containerfile")
-    git(root, "commit", "-q", "-m", "first")
-    return root
-
-
-def sha(repo: Path) -> str:
-    return git(repo, "rev-parse", "HEAD")
+    return make_repo(tmp_path / "repo")
 
 
 def context(root: Path | None = None, **kwargs: object) -> TemplateContext:
@@ -136,7 +109,7 @@ def test_placeholders_lists_without_reading_anything(text: str, used: tuple[str,
 
 
 def test_placeholders_checks_syntax() -> None:
-    with pytest.raises(TemplateError, match="unknown placeholder {git_brnch}"):
+    with pytest.raises(TemplateError, match=re.escape("unknown placeholder {git_brnch}")):
         placeholders("{git_brnch}")
 
 
@@ -167,68 +140,9 @@ def test_doubled_braces_are_literal(text: str) -> None:
 # --- git ------------------------------------------------------------------------------------------------
 
 
-def test_read_git_clean_branch(repo: Path) -> None:
-    assert read_git(repo, NO_CI) == GitInfo(sha=sha(repo), branch="main", tag=None, dirty=False)
-
-
-def test_read_git_from_a_subdirectory(repo: Path) -> None:
-    (repo / "sub").mkdir()
-    info = read_git(repo / "sub", NO_CI)
-    assert info is not None and info.sha == sha(repo)
-
-
-def test_read_git_outside_a_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # tmp_path may live inside a checkout
-    plain = tmp_path / "plain"
-    plain.mkdir()
-    assert read_git(plain, NO_CI) is None
-
-
-def test_read_git_tag_dirty_and_detached(repo: Path) -> None:
-    git(repo, "tag", "v1.0.0")
-    git(repo, "tag", "-a", "v1.10.0", "-m", "annotated")
-    git(repo, "tag", "v1.9.0")
-    info = read_git(repo, NO_CI)
-    assert info is not None and info.tag == "v1.10.0"  # highest by version order, not by name
-    (repo / "Containerfile").write_text("FROM scratch\nRUN true\n")
-    assert read_git(repo, NO_CI).dirty  # type: ignore[union-attr]
-    git(repo, "checkout", "-q", "Containerfile")
-    (repo / "new-file").write_text("x")
-    assert read_git(repo, NO_CI).dirty  # type: ignore[union-attr]  # untracked files reach the context
-    (repo / ".gitignore").write_text("new-file\n.gitignore\n")
-    assert not read_git(repo, NO_CI).dirty  # type: ignore[union-attr]  # ignored files do not count
-    git(repo, "checkout", "-q", "--detach")
-    info = read_git(repo, NO_CI)
-    assert info is not None and info.branch is None and info.sha == sha(repo)
-
-
-@pytest.mark.parametrize(
-    ("env", "branch"),
-    [
-        ({}, None),
-        ({"GITHUB_HEAD_REF": "feature-x", "GITHUB_REF_NAME": "12/merge"}, "feature-x"),
-        ({"GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch"}, "main"),
-        ({"GITHUB_REF_NAME": "v1.0", "GITHUB_REF_TYPE": "tag"}, None),  # a tag push is not a branch
-        ({"CI_COMMIT_BRANCH": "develop"}, "develop"),
-        ({"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "mr-branch", "CI_COMMIT_BRANCH": "x"}, "mr-branch"),
-        ({"CI_COMMIT_REF_NAME": "v1.0"}, None),  # GitLab's ref name may be a tag: not used
-        ({"GITHUB_HEAD_REF": ""}, None),
-    ],
-)
-def test_detached_head_branch_from_ci_variables(repo: Path, env: dict[str, str], branch: str | None) -> None:
-    git(repo, "checkout", "-q", "--detach")
-    info = read_git(repo, env)
-    assert info is not None and info.branch == branch
-
-
-def test_ci_variables_do_not_override_a_real_branch(repo: Path) -> None:
-    info = read_git(repo, {"CI_COMMIT_BRANCH": "other"})
-    assert info is not None and info.branch == "main"
-
-
 def test_repository_without_commits(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
-    with pytest.raises(TemplateError, match="has no commit yet"):
+    with pytest.raises(GitError, match="has no commit yet"):
         read_git(tmp_path, NO_CI)
     ctx = context(tmp_path)
     with pytest.raises(TemplateError) as caught:
@@ -316,7 +230,9 @@ def test_defaults_apply_when_git_values_are_missing(repo: Path) -> None:
     assert context(repo).expand("{git_tag:-untagged}/{git_branch:-detached}") == "untagged/detached"
 
 
-@pytest.mark.parametrize("placeholder", ["git_sha", "git_short_sha", "git_branch", "git_branch_slug", "git_tag", "git_dirty"])
+@pytest.mark.parametrize(
+    "placeholder", ["git_sha", "git_short_sha", "git_branch", "git_branch_slug", "git_tag", "git_dirty"]
+)
 def test_outside_a_checkout_git_placeholders_say_so(tmp_path: Path, placeholder: str) -> None:
     def no_checkout() -> GitInfo | None:
         return None
@@ -330,10 +246,9 @@ def test_outside_a_checkout_git_placeholders_say_so(tmp_path: Path, placeholder:
     assert ctx.expand(f"{{{placeholder}:-none}}") == "none"
 
 
-def test_outside_a_real_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+def test_outside_a_real_checkout(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="is not a git checkout"):
-        context(tmp_path).expand("{git_sha}")
+        context(tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}).expand("{git_sha}")
 
 
 def test_git_is_read_lazily_and_once(repo: Path) -> None:
@@ -362,7 +277,7 @@ def test_provider_failure_is_remembered() -> None:
 
     ctx = context(git=broken)
     for _ in range(2):
-        with pytest.raises(TemplateError, match="{git_sha}: git exploded") as caught:
+        with pytest.raises(TemplateError, match=re.escape("{git_sha}: git exploded")) as caught:
             ctx.expand("{git_sha}")
         assert caught.value.hint == "fix git, or give a default: {git_sha:-unknown}"
     assert ctx.expand("{git_sha:-x}") == "x"
@@ -374,8 +289,8 @@ def test_no_root_and_no_provider_means_no_checkout() -> None:
         context().expand("{git_sha}")
 
 
-def test_git_missing_from_path(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(repo))  # no git executable there
+def test_git_missing_from_path(repo: Path) -> None:
+    # Git runs with the context's environment, so that is where PATH must lack it.
     with pytest.raises(TemplateError, match="need the git command, which is not installed") as caught:
-        context(repo).expand("{git_branch}")
+        context(repo, env={"PATH": str(repo)}).expand("{git_branch}")  # no git executable there
     assert caught.value.hint == "install git, or give a default: {git_branch:-unknown}"
