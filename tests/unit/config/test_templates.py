@@ -15,6 +15,7 @@ from builder.config.templates import (
     branch_slug,
     placeholders,
 )
+from builder.oci import refs
 from builder.vcs import SHORT_SHA_LENGTH, GitError, GitInfo, read_git
 from tests.git_fixtures import git, make_repo, sha
 
