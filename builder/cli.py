@@ -269,7 +269,7 @@ def ignore_command(
     """Propose a .containerignore for NAME's context: only rules for what is there, never what the build copies."""
     from builder import project as project_mod
     from builder import render
-    from builder.ignorefile import propose
+    from builder.context.propose import propose
 
     profile = _project(ctx).profile(name, sets)
     needed, warnings = project_mod.named_by_containerfile(profile)

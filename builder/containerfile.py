@@ -36,7 +36,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from builder.context import FILE, SYMLINK, ContextSnapshot
+from builder.context.walk import FILE, SYMLINK, ContextSnapshot
 from builder.errors import ConfigError
 
 # Go's unicode.IsSpace (strings.TrimSpace, bytes.TrimLeftFunc); str.isspace also counts \x1c-\x1f.

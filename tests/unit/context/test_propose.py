@@ -8,10 +8,10 @@ from typing import Callable, Mapping
 
 import pytest
 
-from builder.context import scan
+from builder.context.walk import scan
 from builder.errors import ConfigError
-from builder.ignore import IgnoreRules
-from builder.ignorefile import MARKER, Proposal, Rule, _literal, propose
+from builder.context.rules import IgnoreRules
+from builder.context.propose import MARKER, Proposal, Rule, _literal, propose
 
 COPIES = "the Containerfile copies it (line {})"
 

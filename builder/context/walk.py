@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Callable, Iterable, Iterator, Mapping
 
 from builder.errors import ConfigError
-from builder.ignore import IgnoreRules
+from builder.context.rules import IgnoreRules
 
 FILE, DIR, SYMLINK = "file", "dir", "symlink"
 

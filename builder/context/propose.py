@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
-from builder.context import scan
+from builder.context.walk import scan
 from builder.errors import ConfigError
-from builder.ignore import IgnoreRules, find_ignore_file
+from builder.context.rules import IgnoreRules, find_ignore_file
 
 MARKER = "# added by imgctl ignore"
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder.errors import ConfigError
-from builder.ignore import DIALECTS, IgnoreRules, _moby_compile, _moby_file_lines, find_ignore_file
+from builder.context.rules import DIALECTS, IgnoreRules, _moby_compile, _moby_file_lines, find_ignore_file
 
 
 def rules(*patterns: str, dialect: str = "buildah") -> IgnoreRules:

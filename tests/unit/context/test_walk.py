@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import builder.context as context_module
-from builder.context import DIR, FILE, SYMLINK, ContextSnapshot, scan, tar_stream
+import builder.context.walk as context_module
+from builder.context.walk import DIR, FILE, SYMLINK, ContextSnapshot, scan, tar_stream
 from builder.errors import ConfigError
-from builder.ignore import DIALECTS, IgnoreRules
+from builder.context.rules import DIALECTS, IgnoreRules
 
 
 def write(path: Path, data: bytes = b"x", mode: int | None = None, mtime: float | None = None) -> Path:
