@@ -18,8 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 from builder import refs
 from builder.auth import lookup, x_registry_config
 from builder.containerfile import ImageFacts, Reach, Source, base_images, image_facts, parse, prune, reach
+from builder.context.ignorefile import find_ignore_file
+from builder.context.rules import IgnoreRules
 from builder.context.walk import ContextSnapshot, scan
-from builder.context.rules import IgnoreRules, find_ignore_file
 from builder.plan import BuildPlan, Provenance, plan_build
 from builder.profiles import Profile, find_profiles_dir, load_profile
 

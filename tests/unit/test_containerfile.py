@@ -18,9 +18,9 @@ from builder.containerfile import (
     prune,
     reach,
 )
+from builder.context.rules import IgnoreRules
 from builder.context.walk import scan
 from builder.errors import ConfigError
-from builder.context.rules import IgnoreRules
 
 IMAGES = {name: ImageFacts(env=frozenset({"PATH", "HOME"})) for name in ("alpine", "golang:1.22", "img:1", "img")}
 
