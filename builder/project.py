@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from builder import refs
 from builder.auth import lookup, x_registry_config
 from builder.containerfile import ImageFacts, Reach, Source, base_images, image_facts, parse, prune, reach
+from builder.context.dialects import DEFAULT_DIALECT
 from builder.context.ignorefile import find_ignore_file
 from builder.context.rules import IgnoreRules
 from builder.context.walk import ContextSnapshot, scan
@@ -49,7 +50,12 @@ class Project:
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
     """The ignore file's rules (the one buildah would pick), plus the profile's own `ignore` patterns."""
     ignore_file = find_ignore_file(profile.context, profile.containerfile)
-    rules = IgnoreRules.load(ignore_file) if ignore_file is not None else IgnoreRules.from_patterns(())
+    # The profile key `ignore_dialect` ("buildah" | "moby") comes with the profile schema's own change.
+    dialect = getattr(profile, "ignore_dialect", DEFAULT_DIALECT)
+    if ignore_file is not None:
+        rules = IgnoreRules.load(ignore_file, dialect=dialect)
+    else:
+        rules = IgnoreRules.from_patterns((), dialect=dialect)
     if profile.ignore:
         rules = rules.extended(profile.ignore, origin=profile.file)
     return rules, ignore_file

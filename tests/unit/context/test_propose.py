@@ -560,3 +560,16 @@ def test_a_pattern_written_differently_counts_as_the_same(tmp_path: Path) -> Non
                            ".containerignore": "/dist/\n!dist/a.whl\n"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == []
+
+
+def test_the_dialect_decides_what_the_current_rules_keep_and_what_is_proposed(tmp_path: Path) -> None:
+    # "a+b" is a regexp in buildah's matcher (it excludes "aab") and a plain name in moby's (it excludes "a+b").
+    root = make(tmp_path, {"Containerfile": "FROM x\n", ".containerignore": "a+b\n", "a+b": "x" * 100,
+                           "aab": "y" * 10, "app.log": "z"})
+    buildah = propose(root, root / "Containerfile", needs({}))
+    moby = propose(root, root / "Containerfile", needs({}), dialect="moby")
+    fixed = len("FROM x\n") + len("a+b\n")
+    assert buildah.before == (4, fixed + 100 + 1) and moby.before == (4, fixed + 10 + 1)
+    assert patterns(buildah) == patterns(moby) == ["**/*.log"]
+    with pytest.raises(ValueError, match="unknown ignore dialect"):
+        propose(root, root / "Containerfile", needs({}), dialect="docker")

@@ -191,3 +191,11 @@ def test_scan_matches_brute_force(tmp_path_factory: pytest.TempPathFactory, tree
     for path in kept_files:
         assert members[path][1] == (root / path).read_bytes()
     assert stat.S_ISDIR((root).stat().st_mode)
+
+
+def test_scan_follows_the_rules_dialect(tmp_path: Path) -> None:
+    write(tmp_path / "a+b")
+    write(tmp_path / "aab")
+    assert paths(scan(tmp_path, rules("a+b"))) == ["a+b"]  # buildah: "+" is a regexp operator
+    assert paths(scan(tmp_path, rules("a+b", dialect="moby"))) == ["aab"]  # moby: a plain name
+    assert scan(tmp_path, rules("a+b", dialect="moby")).rules.dialect == "moby"
