@@ -10,6 +10,7 @@ Policy (docs/context.md):
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tarfile
@@ -18,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from builder.context.walk import DIR, FILE, SYMLINK, ContextSnapshot
-from builder.errors import ConfigError
+from builder.errors import BuildError, ConfigError
 
 _BLOCK = tarfile.BLOCKSIZE
 _RECORD = tarfile.RECORDSIZE
@@ -130,25 +131,27 @@ def _padding(size: int) -> bytes:
 
 def _file_content(out: _Chunks, path: Path, size: int, label: str,
                   header_name: str | None = None) -> Iterator[bytes]:
-    """Exactly `size` bytes of the file, then tar padding; ConfigError if the file is not what scan saw.
+    """Exactly `size` bytes of the file, then tar padding; BuildError if the file is not what scan saw.
 
     With header_name, the member's header comes first, with the mode and mtime of the file as opened.
     """
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ELOOP):  # removed, or replaced by a symlink, since the scan
+            raise _changed(label, size, None) from None
         raise ConfigError(f"cannot read {label} for the build context: {error.strerror}", file=path) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size != size:
-            raise _changed(label, path, size, info.st_size if stat.S_ISREG(info.st_mode) else None)
+            raise _changed(label, size, info.st_size if stat.S_ISREG(info.st_mode) else None)
         if header_name is not None:
             yield from out.add(_header(header_name, FILE, size, stat.S_IMODE(info.st_mode), int(info.st_mtime), None))
         remaining = size
         while remaining:
             data = os.read(fd, min(remaining, out.size))
             if not data:
-                raise _changed(label, path, size, size - remaining)
+                raise _changed(label, size, size - remaining)
             remaining -= len(data)
             yield from out.add(data)
     finally:
@@ -156,10 +159,12 @@ def _file_content(out: _Chunks, path: Path, size: int, label: str,
     yield from out.add(_padding(size))
 
 
-def _changed(label: str, path: Path, expected: int, now: int | None) -> ConfigError:
-    what = "is no longer a regular file" if now is None else f"changed size ({expected} -> {now} bytes)"
-    return ConfigError(f"{label} {what} while the build context was being sent", file=path,
-                       hint="something is writing into the build context; exclude that file or retry")
+def _changed(label: str, expected: int, now: int | None) -> BuildError:
+    """A file that changed after the scan: a state of the machine that passes, not a mistake in the input."""
+    what = "changed (it is no longer a regular file)" if now is None else f"changed size ({expected} -> {now} bytes)"
+    return BuildError(f"{label} {what} while the build context was being sent",
+                      hint="run the build again once it stops changing; exclude it in the ignore file if something "
+                           "keeps writing to it")
 
 
 class _Chunks:

@@ -12,7 +12,7 @@ import pytest
 
 from builder.context.tar import tar_stream
 from builder.context.walk import scan
-from builder.errors import ConfigError
+from builder.errors import BuildError, ConfigError
 from tests.unit.context.conftest import read_tar, rules, write
 
 
@@ -80,8 +80,9 @@ def test_extra_members_do_not_silently_replace_context_files(tree: Path, tmp_pat
 def test_a_file_that_changed_size_stops_the_stream(tree: Path, new_content: bytes) -> None:
     snapshot = scan(tree, rules())
     (tree / "src" / "app.py").write_bytes(new_content)
-    with pytest.raises(ConfigError, match=r"src/app.py changed size \(12 -> "):
+    with pytest.raises(BuildError, match=r"src/app.py changed size \(12 -> ") as caught:
         b"".join(tar_stream(snapshot))
+    assert caught.value.exit_code == 5 and "run the build again once it stops changing" in str(caught.value.hint)
 
 
 
@@ -90,7 +91,7 @@ def test_a_file_replaced_by_a_symlink_is_not_followed(tree: Path, tmp_path: Path
     target = write(tmp_path / "elsewhere", b"print('no')\n")
     (tree / "src" / "app.py").unlink()
     (tree / "src" / "app.py").symlink_to(target)
-    with pytest.raises(ConfigError, match=r"src/app\.py"):
+    with pytest.raises(BuildError, match=r"src/app\.py changed \(it is no longer a regular file\) while"):
         b"".join(tar_stream(snapshot))
 
 
