@@ -51,6 +51,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Proposal:
+    context: Path  # the build context the proposal is for
     path: Path  # the ignore file buildah reads for this build, or <context>/.containerignore when there is none
     existing: str | None  # its current text (None: no file)
     text: str  # the proposed full text
@@ -78,10 +79,12 @@ class Proposal:
         """Write `text` to `path` (atomically when the file exists, keeping its mode; through a symlink).
 
         Raises ConfigError when the file changed since `propose` read it, so a confirmation prompt that sat on
-        screen for a while cannot overwrite someone else's edit.
+        screen for a while cannot overwrite someone else's edit, and when `path` is a symlink leading out of
+        the context: a cloned repository must not make `imgctl ignore --write --yes` overwrite a file elsewhere.
         """
         if not self.changed:
             return
+        _refuse_outside_link(self.path, self.context)
         if _read(self.path) != self.existing:
             raise ConfigError("the ignore file changed since the proposal was made; run `imgctl ignore` again",
                               file=self.path)
@@ -131,7 +134,7 @@ def propose(context: Path, containerfile: Path, needed: Needed, *, profile_patte
                       "current")
     proposed = IgnoreRules.parse(text, source=path, dialect=dialect)
     after = _measure(context, proposed.extended(profile_patterns, origin=profile_file), path, warnings, "proposed")
-    return Proposal(path=path, existing=existing, text=text, added=tuple(planner.added), kept=tuple(planner.kept),
+    return Proposal(context=context, path=path, existing=existing, text=text, added=tuple(planner.added), kept=tuple(planner.kept),
                     before=before, after=after, warnings=tuple(warnings))
 
 
@@ -352,6 +355,20 @@ def _read(path: Path) -> str | None:
     except OSError as error:
         raise ConfigError(f"cannot read the ignore file: {error.strerror or error}", file=path) from None
     return data.decode("utf-8", "surrogateescape")
+
+
+def _refuse_outside_link(path: Path, context: Path) -> None:
+    """ConfigError when path is a symlink whose target lies outside the context (and, for an ignore file
+    beside a Containerfile outside the context, outside that file's own directory)."""
+    if not path.is_symlink():
+        return
+    target = path.resolve()
+    if any(target == root or root in target.parents for root in (context.resolve(), path.parent.resolve())):
+        return
+    raise ConfigError(f"the ignore file {path} is a symlink to {os.readlink(path)} ({target}), outside the build "
+                      "context; imgctl does not write there", file=path,
+                      hint="replace the link with a regular file (or point it inside the context), or copy the "
+                           "proposal that `imgctl ignore` prints into the file yourself")
 
 
 def _replace(target: Path, data: bytes) -> None:

@@ -498,12 +498,31 @@ def test_write_keeps_mode_and_refuses_a_file_changed_meanwhile(tmp_path: Path) -
 
 
 def test_write_goes_through_a_symlinked_ignore_file(tmp_path: Path) -> None:
-    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "shared.ignore": "*.tmp\n"})
-    (root / "ctx" / ".containerignore").symlink_to(root / "shared.ignore")
+    # The link leads to a file inside the context; one leading out of it is refused (next test).
+    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "ctx/conf/shared.ignore": "*.tmp\n"})
+    (root / "ctx" / ".containerignore").symlink_to(root / "ctx" / "conf" / "shared.ignore")
     proposal = propose(root / "ctx", root / "ctx" / "Containerfile", needs({}))
     proposal.write()
     assert (root / "ctx" / ".containerignore").is_symlink()
-    assert (root / "shared.ignore").read_text() == proposal.text
+    assert (root / "ctx" / "conf" / "shared.ignore").read_text() == proposal.text
+
+
+@pytest.mark.parametrize("target", ["../outside.ignore", "../ctx-other/x.ignore", "/tmp/../{root}/missing.ignore"])
+def test_write_refuses_a_symlinked_ignore_file_leading_out_of_the_context(tmp_path: Path, target: str) -> None:
+    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "outside.ignore": "*.tmp\n",
+                           "ctx-other/x.ignore": "*.tmp\n"})
+    link = root / "ctx" / ".containerignore"
+    link.symlink_to(target.format(root=root))
+    proposal = propose(root / "ctx", root / "ctx" / "Containerfile", needs({}))
+    assert proposal.changed
+    with pytest.raises(ConfigError) as caught:
+        proposal.write()
+    message = str(caught.value)
+    assert caught.value.exit_code == 2 and caught.value.file == link
+    assert str(link) in message and target.format(root=root) in message and "outside the build context" in message
+    assert "regular file" in str(caught.value.hint)
+    assert (root / "outside.ignore").read_text() == (root / "ctx-other" / "x.ignore").read_text() == "*.tmp\n"
+    assert not (root / "missing.ignore").exists() and link.is_symlink()
 
 
 def test_undecodable_bytes_in_comments_survive(tmp_path: Path) -> None:
