@@ -134,8 +134,8 @@ def propose(context: Path, containerfile: Path, needed: Needed, *, profile_patte
                       "current")
     proposed = IgnoreRules.parse(text, source=path, dialect=dialect)
     after = _measure(context, proposed.extended(profile_patterns, origin=profile_file), path, warnings, "proposed")
-    return Proposal(context=context, path=path, existing=existing, text=text, added=tuple(planner.added), kept=tuple(planner.kept),
-                    before=before, after=after, warnings=tuple(warnings))
+    return Proposal(context=context, path=path, existing=existing, text=text, added=tuple(planner.added),
+                    kept=tuple(planner.kept), before=before, after=after, warnings=tuple(warnings))
 
 
 class _Planner:
