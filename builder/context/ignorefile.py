@@ -73,9 +73,14 @@ def find_ignore_file(context: Path, containerfile: Path) -> Path | None:
     Order, verified in buildah v1.28.2 and main: beside the Containerfile, `<containerfile>.containerignore` and
     then `<containerfile>.dockerignore`, where **the .dockerignore wins when both exist** (buildah tests them
     in that order and the second overwrites the first); otherwise `<context>/.containerignore`, and only if that
-    does not exist `<context>/.dockerignore`. A relative containerfile is taken relative to the current
-    directory, as the podman CLI does (it makes -f absolute before calling buildah).
+    does not exist `<context>/.dockerignore`. A relative containerfile is joined to the context directory, as
+    buildah does (seen with podman 4.3.1: `podman build -f Cf ctx` reads ./Cf, or ctx/Cf when there is none,
+    but always looks for ctx/Cf.containerignore, never ./Cf.containerignore).
+
+    The file is the same whatever the dialect: the build service picks it; the dialect only reads it.
     """
+    if not Path(containerfile).is_absolute():
+        containerfile = Path(context) / containerfile
     chosen = None
     for suffix in (".containerignore", ".dockerignore"):
         candidate = Path(f"{containerfile}{suffix}")

@@ -87,3 +87,17 @@ def test_find_ignore_file_dangling_link_counts_as_missing(tmp_path: Path) -> Non
     (tmp_path / ".containerignore").symlink_to(tmp_path / "nowhere")
     docker = touch(tmp_path / ".dockerignore")
     assert find_ignore_file(tmp_path, tmp_path / "Containerfile") == docker
+
+
+def test_a_relative_containerfile_is_looked_up_in_the_context(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # podman 4.3.1, `podman build -f Cf ctx` run where ./Cf and ./Cf.containerignore exist: the Containerfile
+    # is ./Cf, but the ignore file read is ctx/Cf.containerignore (or ctx/.containerignore), never ./Cf's.
+    context = tmp_path / "ctx"
+    touch(tmp_path / "Cf")
+    touch(tmp_path / "Cf.containerignore")
+    fallback = touch(context / ".containerignore")
+    monkeypatch.chdir(tmp_path)
+    assert find_ignore_file(context, Path("Cf")) == fallback
+    beside = touch(context / "Cf.containerignore")
+    assert find_ignore_file(context, Path("Cf")) == beside
