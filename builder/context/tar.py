@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
+from builder.context.gopath import clean, dirname
 from builder.context.walk import DIR, FILE, SYMLINK, ContextSnapshot
 from builder.errors import BuildError, ConfigError
 
@@ -28,6 +29,7 @@ _NO_EXTRA: Mapping[str, bytes | Path] = MappingProxyType({})  # an immutable def
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _EXTRA_FILE_MODE = 0o644
 _EXTRA_DIR_MODE = 0o755
+_SERVICE_CONTEXT_DIR = "build"  # where the podman 4.3 service unpacks the upload, below its libpod_builderNNN
 
 
 def tar_stream(snapshot: ContextSnapshot, extra: Mapping[str, bytes | Path] = _NO_EXTRA,
@@ -36,13 +38,46 @@ def tar_stream(snapshot: ContextSnapshot, extra: Mapping[str, bytes | Path] = _N
 
     `extra` adds members after the context under names the caller chooses: bytes, or a Path whose content is
     read (a Containerfile outside the context, secret files). Memory stays about 2 x chunk_size whatever the
-    context's size. Bad `extra` names raise ConfigError here, before anything is produced; a file that
-    changed since `scan` raises ConfigError from the iterator, and no tar end marker follows.
+    context's size. Bad `extra` names and symlinks the service would refuse to unpack raise ConfigError here,
+    before anything is produced; a file that changed since `scan` raises BuildError from the iterator, and no
+    tar end marker follows.
     """
     if chunk_size < _BLOCK:
         raise ValueError(f"chunk_size must be at least {_BLOCK} bytes")
+    _refuse_links_out(snapshot)
     members = _extra_members(snapshot, extra)
     return _stream(snapshot, members, chunk_size)
+
+
+def _refuse_links_out(snapshot: ContextSnapshot) -> None:
+    """ConfigError for the first relative symlink whose target climbs out of the context.
+
+    The service unpacks the upload with containers/storage pkg/archive, which fails the whole build on such a
+    link ("invalid symlink", after the upload), although a local `podman build` copies it as it is: no tar
+    can carry it to podman 4.3's service, so imgctl says so before sending anything.
+    """
+    for entry in snapshot.entries:
+        if entry.kind == SYMLINK and entry.link is not None and _leaves_context(entry.path, entry.link):
+            raise ConfigError(
+                f"symlink {entry.path} -> {entry.link} points outside the build context; the podman service refuses "
+                "to unpack such a link, so the build cannot be sent", file=snapshot.root / entry.path,
+                hint=f"exclude {entry.path} in the ignore file if the image does not need it, or make the link "
+                     "point inside the context (or use an absolute target, which is sent as it is)")
+
+
+def _leaves_context(path: str, link: str) -> bool:
+    """The service's test: Join(Dir(<unpack dir>/path), link) must start with the string <unpack dir>.
+
+    An absolute target is joined under the unpack directory, so it always passes. The unpack directory is
+    <tmp>/libpod_builderNNN/build (podman 4.3 extractTarFile): a target that climbs one level and re-enters
+    through a name starting with "build" passes the (separator-less) prefix test too.
+    """
+    if link.startswith("/"):
+        return False
+    joined = clean(f"{dirname(path)}/{link}")
+    if joined != ".." and not joined.startswith("../"):
+        return False
+    return not joined.startswith(f"../{_SERVICE_CONTEXT_DIR}")
 
 
 def _extra_members(snapshot: ContextSnapshot,

@@ -123,3 +123,32 @@ def test_chunks_have_the_asked_size(tree: Path) -> None:
     assert all(len(chunk) == 1024 for chunk in chunks[:-1]) and 0 < len(chunks[-1]) <= 1024
     with pytest.raises(ValueError):
         tar_stream(scan(tree, rules()), chunk_size=10)
+
+
+@pytest.mark.parametrize("path, link, refused", [
+    ("rel", "../../outside", True),
+    ("sub/rel", "../../outside", True),
+    ("rel", "..", True),
+    ("sub/deep/up", "../../../x", True),
+    ("rel", "../other/x", True),
+    ("sub/ok", "../Containerfile", False),
+    ("sub/dot", ".", False),
+    ("abs", "/etc/hostname", False),
+    ("abs", "/../../etc", False),  # joined under the unpack directory, like every absolute target
+    ("rel", "../build/x", False),  # re-enters the service's own unpack directory, .../libpod_builderNNN/build
+])
+def test_links_out_of_the_context_are_refused_before_anything_is_sent(tmp_path: Path, path: str, link: str,
+                                                                      refused: bool) -> None:
+    write(tmp_path / "Containerfile", b"FROM scratch\n")
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).symlink_to(link)
+    snapshot = scan(tmp_path, rules())
+    if not refused:
+        assert read_tar(snapshot)[path][0].linkname == link
+        return
+    with pytest.raises(ConfigError) as caught:
+        tar_stream(snapshot)  # raised by the call itself: no chunk exists yet
+    assert caught.value.exit_code == 2 and f"symlink {path} -> {link} points outside the build context" in str(
+        caught.value)
+    assert f"exclude {path} in the ignore file" in str(caught.value.hint)
+    assert read_tar(scan(tmp_path, rules(path)))  # excluding it is enough
