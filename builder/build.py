@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from builder.buildlog import BuildLog
-from builder.context import tar_stream
+from builder.context.tar import tar_stream
 from builder.engine import Engine
 from builder.errors import BuildError, VerifyError
 from builder.inputs import DIGEST_LABEL, NO_CHANGE, HashCache, Inputs, compute, decode_label, explain

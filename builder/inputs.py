@@ -38,7 +38,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence, Tuple
 
-from builder.context import DIR, FILE, SYMLINK, ContextSnapshot
+from builder.context.walk import DIR, FILE, SYMLINK, ContextSnapshot
 from builder.errors import ConfigError
 from builder.plan import INJECTED_PREFIX, TIME_VARYING_LABELS, BuildPlan
 

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from builder.context import ContextSnapshot
+from builder.context.walk import ContextSnapshot
 from builder.errors import ConfigError
 from builder.config.profile import Profile
 

@@ -19,8 +19,9 @@ from builder.config.profile import Profile, load_profile
 from builder.containerfile.document import Document
 from builder.containerfile.reach import Reach, base_images, image_facts, prune, reach
 from builder.containerfile.stages import ImageFacts, Source
-from builder.context import ContextSnapshot, scan
-from builder.ignore import IgnoreRules, find_ignore_file
+from builder.context.ignorefile import find_ignore_file
+from builder.context.rules import IgnoreRules
+from builder.context.walk import ContextSnapshot, scan
 from builder.oci import refs
 from builder.plan import BuildPlan, Provenance, plan_build
 from builder.registry.credentials import lookup, x_registry_config
@@ -61,9 +62,14 @@ class Project:
 
 
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
-    """The ignore file's rules (the one buildah would pick), plus the profile's own `ignore` patterns."""
+    """The ignore file's rules (the one buildah would pick, read in the profile's dialect), plus the profile's own
+    `ignore` patterns."""
     ignore_file = find_ignore_file(profile.context, profile.containerfile)
-    rules = IgnoreRules.load(ignore_file) if ignore_file is not None else IgnoreRules.from_patterns(())
+    dialect = profile.ignore_dialect
+    if ignore_file is not None:
+        rules = IgnoreRules.load(ignore_file, dialect=dialect)
+    else:
+        rules = IgnoreRules.from_patterns((), dialect=dialect)
     if profile.ignore:
         rules = rules.extended(profile.ignore, origin=profile.file)
     return rules, ignore_file

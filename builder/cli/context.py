@@ -63,14 +63,14 @@ def ignore_command(
 ) -> None:
     """Propose a .containerignore for NAME's context: only rules for what is there, never what the build copies."""
     from builder import project as project_mod
-    from builder.ignorefile import propose
+    from builder.context.propose import propose
     from builder.render.console import confirm, line
     from builder.render.context import print_proposal
 
     profile = project(ctx).profile(name, sets)
     needed, warnings = project_mod.named_by_containerfile(profile)
     proposal = propose(profile.context, profile.containerfile, needed, profile_patterns=profile.ignore,
-                       profile_file=profile.file)
+                       profile_file=profile.file, dialect=profile.ignore_dialect)
     print_proposal(name, proposal, warnings, write=write)
     if not write or not proposal.changed:
         return

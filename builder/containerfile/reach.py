@@ -49,7 +49,7 @@ from builder.containerfile.patterns import (
     split_path,
 )
 from builder.containerfile.stages import ImageFacts, Plan, Source, Stage
-from builder.context import FILE, SYMLINK, ContextSnapshot
+from builder.context.walk import FILE, SYMLINK, ContextSnapshot
 
 _ONBUILD_HISTORY = re.compile(r"(?:^|\(nop\)\s*)onbuild\s", re.IGNORECASE)
 # Symlink chains can grow the list of sources without end (`a -> a/b`); past these, send everything.

@@ -29,10 +29,11 @@ from hypothesis import strategies as st
 
 from builder.containerfile.document import Document
 from builder.containerfile.reach import base_images, image_facts, prune, reach
-from builder.context import ContextSnapshot, scan, tar_stream
+from builder.context.rules import IgnoreRules
+from builder.context.tar import tar_stream
+from builder.context.walk import ContextSnapshot, scan
 from builder.engine import Endpoint, Engine
 from builder.errors import ImgctlError
-from builder.ignore import IgnoreRules
 from tests.integration.conftest import BASE_IMAGE, PodmanService
 
 pytestmark = pytest.mark.integration

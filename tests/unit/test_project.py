@@ -20,3 +20,25 @@ def test_a_fallback_the_files_decide_is_the_reason_given(tmp_path: Path) -> None
     assert sent is full
     assert notes[-1] == ("sending the whole context: line 2: COPY s/? matches s/*, which buildah globs again as a "
                          "pattern, so it may copy other files too")
+
+
+def test_the_profiles_ignore_dialect_decides_what_the_context_keeps(tmp_path: Path) -> None:
+    # buildah's rules compile `a+b` as a regexp (one or more a, then b); moby's read the `+` literally.
+    (tmp_path / "profiles").mkdir()
+    for name in ("aab", "a+b"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "Containerfile").write_text("FROM scratch\nCOPY . /\n")
+    (tmp_path / ".containerignore").write_text("a+b\n")
+    (tmp_path / "profiles" / "podman.toml").write_text('image = "team/api"\n')
+    (tmp_path / "profiles" / "docker.toml").write_text('image = "team/api"\nignore_dialect = "moby"\n')
+    project = Project.locate(None, cwd=tmp_path, env={})
+    kept = {name: {e.path for e in snapshot(project.profile(name)).entries} for name in ("podman", "docker")}
+    assert "aab" not in kept["podman"] and "a+b" in kept["podman"]
+    assert "aab" in kept["docker"] and "a+b" not in kept["docker"]
+
+
+def test_the_schema_offers_the_dialects_the_context_layer_knows() -> None:
+    from builder.config.schema import IGNORE_DIALECTS
+    from builder.context.dialects import DIALECTS
+
+    assert tuple(IGNORE_DIALECTS) == tuple(DIALECTS)

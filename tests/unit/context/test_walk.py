@@ -1,63 +1,21 @@
-"""builder.context: scanning real directories and streaming them as a tar."""
+"""builder.context.walk: scanning real directories (read back through the tar where that shows more)."""
 
 from __future__ import annotations
 
-import io
 import os
 import stat
-import tarfile
-import tracemalloc
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import builder.context as context_module
-from builder.context import DIR, FILE, SYMLINK, ContextSnapshot, scan, tar_stream
+import builder.context.walk as context_module
+from builder.context.dialects import DIALECTS
+from builder.context.tar import tar_stream
+from builder.context.walk import DIR, FILE, SYMLINK, scan
 from builder.errors import ConfigError
-from builder.ignore import DIALECTS, IgnoreRules
-
-
-def write(path: Path, data: bytes = b"x", mode: int | None = None, mtime: float | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    if mode is not None:
-        path.chmod(mode)
-    if mtime is not None:
-        os.utime(path, (mtime, mtime))
-    return path
-
-
-def rules(*patterns: str, dialect: str = "buildah") -> IgnoreRules:
-    return IgnoreRules.from_patterns(patterns, dialect=dialect)
-
-
-def paths(snapshot: ContextSnapshot) -> list[str]:
-    return [entry.path for entry in snapshot.entries]
-
-
-def read_tar(snapshot: ContextSnapshot, **kwargs) -> dict[str, tuple[tarfile.TarInfo, bytes | None]]:
-    data = b"".join(tar_stream(snapshot, **kwargs))
-    assert len(data) % tarfile.RECORDSIZE == 0
-    members = {}
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-        for member in archive.getmembers():
-            content = archive.extractfile(member).read() if member.isfile() else None
-            members[member.name] = (member, content)
-    return members
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    root = tmp_path / "ctx"
-    write(root / "Containerfile", b"FROM scratch\n")
-    write(root / "src" / "app.py", b"print('hi')\n", mode=0o640, mtime=1_600_000_000.75)
-    write(root / "src" / "run.sh", b"#!/bin/sh\n", mode=0o755)
-    write(root / "node_modules" / "left-pad" / "index.js", b"x" * 1000)
-    write(root / "node_modules" / "left-pad" / "deep" / "keep.txt", b"keep")
-    write(root / "build" / "out.bin", b"\0" * 5000)
-    return root
+from tests.unit.context.conftest import paths, read_tar, rules, write
 
 
 def test_scan_keeps_everything_without_rules(tree: Path) -> None:
@@ -141,61 +99,6 @@ def test_symlinks_are_stored_never_followed(tree: Path, tmp_path: Path) -> None:
     assert b"do not read" not in b"".join(tar_stream(snapshot))
 
 
-def test_tar_keeps_modes_and_mtimes_and_zeroes_owners(tree: Path) -> None:
-    os.chown(tree / "src" / "app.py", 1234, 5678)
-    (tree / "src").chmod(0o750)
-    members = read_tar(scan(tree, rules()))
-    app, content = members["src/app.py"]
-    assert content == b"print('hi')\n"
-    assert (app.mode, app.mtime, app.size) == (0o640, 1_600_000_000, 12)
-    assert members["src/run.sh"][0].mode == 0o755
-    assert members["src"][0].isdir() and members["src"][0].mode == 0o750
-    for member, _ in members.values():
-        assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
-    names = list(members)
-    assert names.index("src") < names.index("src/app.py")
-
-
-def test_tar_handles_long_and_non_ascii_names(tmp_path: Path) -> None:
-    long_dir = "d" * 120
-    write(tmp_path / long_dir / ("f" * 150), b"long")
-    write(tmp_path / "données" / "été.txt", b"utf8")
-    members = read_tar(scan(tmp_path, rules()))
-    assert members[f"{long_dir}/{'f' * 150}"][1] == b"long"
-    assert members["données/été.txt"][1] == b"utf8"
-
-
-def test_extra_members_follow_the_context(tree: Path, tmp_path: Path) -> None:
-    secret = write(tmp_path / "secret.env", b"TOKEN=1\n", mode=0o600, mtime=1_500_000_000)
-    snapshot = scan(tree, rules("**"))
-    assert snapshot.entries == ()
-    data = b"".join(tar_stream(snapshot, {".containerfile.abc": b"FROM scratch\n",
-                                          "run/secrets/token": secret}))
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        names = archive.getnames()
-        assert names == ["run", "run/secrets", ".containerfile.abc", "run/secrets/token"]
-        assert archive.extractfile(".containerfile.abc").read() == b"FROM scratch\n"
-        token = archive.getmember("run/secrets/token")
-        assert (token.mode, token.mtime, token.uid) == (0o600, 1_500_000_000, 0)
-        assert archive.extractfile(token).read() == b"TOKEN=1\n"
-
-
-@pytest.mark.parametrize("name", ["", "/etc/passwd", "../escape", "a/../../b", "./x"])
-def test_extra_names_must_stay_inside(tree: Path, name: str) -> None:
-    with pytest.raises(ConfigError, match="relative path"):
-        tar_stream(scan(tree, rules()), {name: b"x"})
-
-
-def test_extra_members_do_not_silently_replace_context_files(tree: Path, tmp_path: Path) -> None:
-    snapshot = scan(tree, rules())
-    with pytest.raises(ConfigError, match="would replace"):
-        tar_stream(snapshot, {"Containerfile": b"FROM other\n"})
-    with pytest.raises(ConfigError, match="not a regular file"):
-        tar_stream(snapshot, {"x": tmp_path})
-    with pytest.raises(ConfigError, match="cannot read"):
-        tar_stream(snapshot, {"x": tmp_path / "missing"})
-
-
 def test_special_files_are_skipped(tree: Path) -> None:
     os.mkfifo(tree / "src" / "pipe")
     snapshot = scan(tree, rules())
@@ -227,51 +130,6 @@ def test_unreadable_directory_is_a_config_error(tree: Path, monkeypatch: pytest.
     with pytest.raises(ConfigError, match="cannot read directory build"):
         scan(tree, rules())
     scan(tree, rules("build"))  # pruned, so never listed
-
-
-@pytest.mark.parametrize("new_content", [b"", b"print('hi')\n# grew\n"])
-def test_a_file_that_changed_size_stops_the_stream(tree: Path, new_content: bytes) -> None:
-    snapshot = scan(tree, rules())
-    (tree / "src" / "app.py").write_bytes(new_content)
-    with pytest.raises(ConfigError, match=r"src/app.py changed size \(12 -> "):
-        b"".join(tar_stream(snapshot))
-
-
-def test_a_file_replaced_by_a_symlink_is_not_followed(tree: Path, tmp_path: Path) -> None:
-    snapshot = scan(tree, rules())
-    target = write(tmp_path / "elsewhere", b"print('no')\n")
-    (tree / "src" / "app.py").unlink()
-    (tree / "src" / "app.py").symlink_to(target)
-    with pytest.raises(ConfigError, match="src/app.py"):
-        b"".join(tar_stream(snapshot))
-
-
-def test_memory_stays_bounded_for_a_large_file(tmp_path: Path) -> None:
-    big = tmp_path / "ctx" / "big.img"
-    big.parent.mkdir()
-    with open(big, "wb") as handle:
-        handle.truncate(50 * 1024 * 1024)  # sparse: 50 MB without using the disk
-    snapshot = scan(big.parent, rules())
-    chunk_size = 256 * 1024
-    tracemalloc.start()
-    try:
-        largest = total = 0
-        for chunk in tar_stream(snapshot, chunk_size=chunk_size):
-            largest = max(largest, len(chunk))
-            total += len(chunk)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert total >= 50 * 1024 * 1024
-    assert largest <= 2 * chunk_size
-    assert peak < 8 * chunk_size
-
-
-def test_chunks_have_the_asked_size(tree: Path) -> None:
-    chunks = list(tar_stream(scan(tree, rules()), chunk_size=1024))
-    assert all(len(chunk) == 1024 for chunk in chunks[:-1]) and 0 < len(chunks[-1]) <= 1024
-    with pytest.raises(ValueError):
-        tar_stream(scan(tree, rules()), chunk_size=10)
 
 
 def test_largest_dirs(tmp_path: Path) -> None:
@@ -333,3 +191,11 @@ def test_scan_matches_brute_force(tmp_path_factory: pytest.TempPathFactory, tree
     for path in kept_files:
         assert members[path][1] == (root / path).read_bytes()
     assert stat.S_ISDIR((root).stat().st_mode)
+
+
+def test_scan_follows_the_rules_dialect(tmp_path: Path) -> None:
+    write(tmp_path / "a+b")
+    write(tmp_path / "aab")
+    assert paths(scan(tmp_path, rules("a+b"))) == ["a+b"]  # buildah: "+" is a regexp operator
+    assert paths(scan(tmp_path, rules("a+b", dialect="moby"))) == ["aab"]  # moby: a plain name
+    assert scan(tmp_path, rules("a+b", dialect="moby")).rules.dialect == "moby"

@@ -20,22 +20,21 @@ import difflib
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
 
-from builder.context import scan
+from builder.context.candidates import SECRET, Candidate, Inventory, candidates, literal_pattern
+from builder.context.dialects import DEFAULT_DIALECT, check_dialect
+from builder.context.ignorefile import find_ignore_file
+from builder.context.rules import IgnoreRules
+from builder.context.walk import scan
 from builder.errors import ConfigError
-from builder.ignore import IgnoreRules, find_ignore_file
 
 MARKER = "# added by imgctl ignore"
 
 # (relpath, is_dir) -> why the build needs exactly this path, or None. See `propose` for the contract.
 Needed = Callable[[str, bool], "str | None"]
-
-VCS, DEPENDENCIES, VIRTUALENV, BUILD_OUTPUT, CACHE, EDITOR, LOG, SECRET = (
-    "vcs", "dependencies", "virtualenv", "build-output", "cache", "editor", "log", "secret")
-CATEGORIES = (VCS, DEPENDENCIES, VIRTUALENV, BUILD_OUTPUT, CACHE, EDITOR, LOG, SECRET)
 
 _EXAMPLES = 3  # Rule.matched holds at most this many paths
 
@@ -52,6 +51,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Proposal:
+    context: Path  # the build context the proposal is for
     path: Path  # the ignore file buildah reads for this build, or <context>/.containerignore when there is none
     existing: str | None  # its current text (None: no file)
     text: str  # the proposed full text
@@ -79,10 +79,12 @@ class Proposal:
         """Write `text` to `path` (atomically when the file exists, keeping its mode; through a symlink).
 
         Raises ConfigError when the file changed since `propose` read it, so a confirmation prompt that sat on
-        screen for a while cannot overwrite someone else's edit.
+        screen for a while cannot overwrite someone else's edit, and when `path` is a symlink leading out of
+        the context: a cloned repository must not make `imgctl ignore --write --yes` overwrite a file elsewhere.
         """
         if not self.changed:
             return
+        _refuse_outside_link(self.path, self.context)
         if _read(self.path) != self.existing:
             raise ConfigError("the ignore file changed since the proposal was made; run `imgctl ignore` again",
                               file=self.path)
@@ -98,7 +100,7 @@ class Proposal:
 
 
 def propose(context: Path, containerfile: Path, needed: Needed, *, profile_patterns: Sequence[str] = (),
-            profile_file: Path | None = None) -> Proposal:
+            profile_file: Path | None = None, dialect: str = DEFAULT_DIALECT) -> Proposal:
     """The ignore file imgctl suggests for this context and Containerfile.
 
     `needed(relpath, is_dir)` answers for one path of the context (relative, '/'-separated) whether the build
@@ -108,213 +110,42 @@ def propose(context: Path, containerfile: Path, needed: Needed, *, profile_patte
     be proposed. The Containerfile itself is always protected; `needed` need not mention it.
 
     `profile_patterns` are the profile's `ignore` patterns (applied after the file, as `imgctl build` does);
-    they count for the sizes and for "already excluded", and are never written to the file.
+    they count for the sizes and for "already excluded", and are never written to the file. `dialect` is the
+    matcher the build runs (builder.context.dialects); every rule is judged and written for it.
     """
+    check_dialect(dialect)
     context = Path(context)
     if not context.is_dir():
         raise ConfigError("the build context is not a directory", file=context)
     found = find_ignore_file(context, containerfile)
     path = found if found is not None else context / ".containerignore"
     existing = _read(found) if found is not None else None
-    file_rules = IgnoreRules.parse(existing or "", source=path)
-    inventory = _Inventory.walk(context)
+    file_rules = IgnoreRules.parse(existing or "", source=path, dialect=dialect)
+    inventory = Inventory.walk(context)
     own = _relative(context, containerfile)
 
     planner = _Planner(inventory, file_rules, existing or "", profile_patterns, profile_file, needed, own)
-    for candidate in _candidates(inventory, own, planner.settled):
+    for candidate in candidates(inventory, own, planner.settled, dialect):
         planner.consider(candidate)
     text = _render(existing, planner.block)
 
     warnings = list(planner.warnings())
     before = _measure(context, file_rules.extended(profile_patterns, origin=profile_file), found, warnings,
                       "current")
-    after = _measure(context, IgnoreRules.parse(text, source=path).extended(profile_patterns, origin=profile_file),
-                     path, warnings, "proposed")
-    return Proposal(path=path, existing=existing, text=text, added=tuple(planner.added), kept=tuple(planner.kept),
-                    before=before, after=after, warnings=tuple(warnings))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The candidate rules, in the order they are tried. Order matters: a rule is proposed only if it excludes
-# something no earlier rule does, so the big directories come first and `**/*.pem` is not proposed for the
-# certificates inside a virtualenv that `**/.venv` already drops.
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    pattern: str
-    category: str
-    reason: str
-    index: int | None = None  # for a rule naming one path: its inventory index (lets it skip a full pass)
-
-
-_SECRET_HINT = "if the build needs it, pass it as a build secret"
-
-_VCS_RULES = (
-    ("**/.git", "Git data: history the image never needs, and it changes with every commit (cache misses)"),
-    ("**/.hg", "Mercurial data: history the image never needs"),
-    ("**/.svn", "Subversion data: history the image never needs"),
-)
-_DEPENDENCY_RULES = (
-    ("**/node_modules", "installed npm packages: the image should install its own (npm ci), built for its platform"),
-)
-_TEST_ENV_RULES = (
-    ("**/.venv", "Python virtualenv: tied to this machine's Python and paths; the image should create its own"),
-    ("**/.tox", "tox environments: virtualenvs of local test runs"),
-    ("**/.nox", "nox environments: virtualenvs of local test runs"),
-)
-_CACHE_RULES = (
-    ("**/__pycache__", "Python bytecode caches: rebuilt on import, and different on every machine"),
-    ("**/*.pyc", "compiled Python files: rebuilt on import"),
-    ("**/.pytest_cache", "pytest cache: state of local test runs"),
-    ("**/.mypy_cache", "mypy cache: state of local type checks"),
-    ("**/.ruff_cache", "ruff cache: state of local lint runs"),
-)
-_EDITOR_RULES = (
-    ("**/.idea", "JetBrains IDE settings: local to one machine"),
-    ("**/.vscode", "VS Code settings: local to one machine"),
-    ("**/*.swp", "Vim swap files: left behind by open editors"),
-    ("**/.DS_Store", "macOS Finder metadata"),
-)
-_LOG_RULES = (
-    ("**/*.log", "log files: local output that grows while you work and causes cache misses"),
-)
-_SECRET_RULES = (
-    ("**/.env", f"environment file: usually holds credentials; {_SECRET_HINT}"),
-    ("**/.env.*", f"environment files: may hold credentials; {_SECRET_HINT}"),
-    ("**/*.pem", f"PEM files: may hold private keys; {_SECRET_HINT}"),
-    ("**/id_rsa*", f"SSH keys; {_SECRET_HINT}"),
-    ("**/id_ed25519*", f"SSH keys; {_SECRET_HINT}"),
-    ("**/*.key", f"private key files; {_SECRET_HINT}"),
-    ("**/auth.json", f"registry credentials (podman, buildah, skopeo); {_SECRET_HINT}"),
-    ("**/.npmrc", f"npm configuration: often holds registry tokens; {_SECRET_HINT}"),
-    ("**/.pypirc", f"PyPI configuration: holds upload credentials; {_SECRET_HINT}"),
-    ("**/.netrc", f"netrc: holds login credentials; {_SECRET_HINT}"),
-    ("**/.docker/config.json", f"Docker client configuration: holds registry credentials; {_SECRET_HINT}"),
-)
-
-# A directory with one of these names is a build output only when its parent holds a file (or, for ".idea",
-# a directory) of the tool that makes it: (marker, tool). "*.iml" is any IntelliJ module file.
-_OUTPUT_MARKERS: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "target": (("pom.xml", "Maven"), ("build.sbt", "sbt"), ("Cargo.toml", "Cargo"), ("project.clj", "Leiningen")),
-    "build": (("build.gradle", "Gradle"), ("build.gradle.kts", "Gradle"), ("settings.gradle", "Gradle"),
-              ("settings.gradle.kts", "Gradle"), ("setup.py", "setuptools"), ("setup.cfg", "setuptools"),
-              ("pyproject.toml", "Python packaging"), ("package.json", "JavaScript"), ("CMakeLists.txt", "CMake")),
-    "dist": (("setup.py", "setuptools"), ("setup.cfg", "setuptools"), ("pyproject.toml", "Python packaging"),
-             ("package.json", "JavaScript")),
-    "out": (("next.config.js", "Next.js"), ("next.config.mjs", "Next.js"), ("next.config.ts", "Next.js"),
-            ("*.iml", "IntelliJ"), (".idea", "IntelliJ")),
-}
-
-
-def _candidates(inventory: _Inventory, own: str | None, settled: Callable[[int], bool]) -> Iterator[_Candidate]:
-    """The candidates in order. Lazy, and `settled` is asked as they are tried, so the hundreds of dist/
-    directories inside an excluded node_modules are skipped without building a pattern for each."""
-    yield from (_Candidate(pattern, VCS, reason) for pattern, reason in _VCS_RULES)
-    yield from (_Candidate(pattern, DEPENDENCIES, reason) for pattern, reason in _DEPENDENCY_RULES)
-    yield from (_Candidate(pattern, VIRTUALENV, reason) for pattern, reason in _TEST_ENV_RULES)
-    yield from _virtualenvs(inventory, settled)
-    yield from _build_outputs(inventory, own, settled)
-    yield from (_Candidate(pattern, CACHE, reason) for pattern, reason in _CACHE_RULES)
-    yield from (_Candidate(pattern, EDITOR, reason) for pattern, reason in _EDITOR_RULES)
-    yield from (_Candidate(pattern, LOG, reason) for pattern, reason in _LOG_RULES)
-    yield from (_Candidate(pattern, SECRET, reason) for pattern, reason in _SECRET_RULES)
-
-
-def _virtualenvs(inventory: _Inventory, settled: Callable[[int], bool]) -> Iterator[_Candidate]:
-    """Directories holding pyvenv.cfg under any other name than .venv ("venv", "env", ...): only that path,
-    since a directory merely called "venv" may be source code."""
-    for index, path in enumerate(inventory.paths):
-        if not inventory.is_dir[index] or path.rpartition("/")[2] == ".venv" or settled(index):
-            continue
-        if "pyvenv.cfg" in inventory.children.get(path, frozenset()):
-            pattern = _literal(path)
-            if pattern is not None:
-                name = path.rpartition("/")[2]
-                yield _Candidate(pattern, VIRTUALENV, f"Python virtualenv ({name}/pyvenv.cfg): tied to this "
-                                 "machine's Python and paths; the image should create its own", index)
-
-
-def _build_outputs(inventory: _Inventory, own: str | None, settled: Callable[[int], bool]) -> Iterator[_Candidate]:
-    for index, path in enumerate(inventory.paths):
-        parent, _, name = path.rpartition("/")
-        if name not in _OUTPUT_MARKERS or not inventory.is_dir[index] or settled(index):
-            continue
-        if own is not None and own.startswith(path + "/"):
-            continue  # the directory holding the Containerfile is where the build's own files live
-        marker = _marker(_OUTPUT_MARKERS[name], inventory.children.get(parent, frozenset()))
-        pattern = _literal(path)
-        if marker is None or pattern is None:
-            continue
-        found, tool = marker
-        yield _Candidate(pattern, BUILD_OUTPUT, f"{tool} build output ({name}/ next to {found}): build it in the "
-                         "image, or COPY the files you need", index)
-
-
-def _marker(markers: tuple[tuple[str, str], ...], siblings: frozenset[str]) -> tuple[str, str] | None:
-    for marker, tool in markers:
-        if marker.startswith("*"):
-            hit = next((name for name in sorted(siblings) if name.endswith(marker[1:])), None)
-            if hit is not None:
-                return hit, tool
-        elif marker in siblings:
-            return marker, tool
-    return None
-
-
-# --------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Inventory:
-    """Every path of the context, parents before children, with nothing excluded: the candidates are judged
-    against all of it. Unreadable directories are listed without their contents (scan reports them)."""
-
-    paths: tuple[str, ...]
-    is_dir: tuple[bool, ...]
-    children: Mapping[str, frozenset[str]]  # directory ("" for the root) -> names in it
-
-    @classmethod
-    def walk(cls, root: Path) -> _Inventory:
-        found: list[tuple[str, bool]] = []
-        children: dict[str, frozenset[str]] = {}
-        pending = [""]
-        while pending:
-            rel = pending.pop()
-            try:
-                with os.scandir(os.path.join(root, rel) if rel else root) as items:
-                    listed = list(items)
-            except OSError:
-                continue
-            children[rel] = frozenset(item.name for item in listed)
-            for item in listed:
-                child = f"{rel}/{item.name}" if rel else item.name
-                try:
-                    is_dir = item.is_dir(follow_symlinks=False)
-                except OSError:
-                    is_dir = False
-                found.append((child, is_dir))
-                if is_dir:
-                    pending.append(child)
-        # Sorted by components, so that everything below a directory directly follows it.
-        found.sort(key=lambda item: item[0].split("/"))
-        return cls(tuple(path for path, _ in found), tuple(is_dir for _, is_dir in found), children)
-
-    def below(self, index: int) -> range:
-        prefix = self.paths[index] + "/"
-        end = index + 1
-        while end < len(self.paths) and self.paths[end].startswith(prefix):
-            end += 1
-        return range(index + 1, end)
+    proposed = IgnoreRules.parse(text, source=path, dialect=dialect)
+    after = _measure(context, proposed.extended(profile_patterns, origin=profile_file), path, warnings, "proposed")
+    return Proposal(context=context, path=path, existing=existing, text=text, added=tuple(planner.added),
+                    kept=tuple(planner.kept), before=before, after=after, warnings=tuple(warnings))
 
 
 class _Planner:
     """The state of one `propose` run: which paths the rules so far exclude, and what was added."""
 
-    def __init__(self, inventory: _Inventory, file_rules: IgnoreRules, existing: str,
+    def __init__(self, inventory: Inventory, file_rules: IgnoreRules, existing: str,
                  profile_patterns: Sequence[str], profile_file: Path | None, needed: Needed, own: str | None) -> None:
         self.inventory = inventory
         self.file_rules = file_rules
+        self.dialect = file_rules.dialect
         self.existing = existing
         self.profile_patterns = tuple(profile_patterns)
         self.profile_file = profile_file
@@ -327,7 +158,8 @@ class _Planner:
         self._existing = frozenset(file_rules.patterns)
         self._needed: dict[int, str | None] = {}
         self._user_lines = self._numbered_lines()
-        self._positive = IgnoreRules.from_patterns(pattern.removeprefix("!") for _, pattern, _ in self._user_lines)
+        self._positive = IgnoreRules.from_patterns((pattern.removeprefix("!") for _, pattern, _ in self._user_lines),
+                                                   dialect=self.dialect)
         current = self._rules(())
         self.excluded = [current.excluded(path) for path in inventory.paths]
         self._included = [index for index, gone in enumerate(self.excluded) if not gone]
@@ -336,9 +168,9 @@ class _Planner:
         """Is this path excluded already (by the current rules or by a rule proposed so far)?"""
         return self.excluded[index]
 
-    def consider(self, candidate: _Candidate) -> None:
+    def consider(self, candidate: Candidate) -> None:
         pattern = candidate.pattern
-        if _normal(pattern) in self._existing or pattern in self._patterns:
+        if _normal(pattern, self.dialect) in self._existing or pattern in self._patterns:
             return
         paths = self.inventory.paths
         newly = self._newly_excluded(candidate)
@@ -346,9 +178,9 @@ class _Planner:
             return
         protected = {index: reason for index in newly if (reason := self._protect(index)) is not None}
         tops = _tops(protected, paths)
-        literals = [_literal(paths[index]) for index in tops]
+        literals = [literal_pattern(paths[index], self.dialect) for index in tops]
         if None in literals:
-            unnamed = [index for index, literal in zip(tops, literals) if literal is None]
+            unnamed = [index for index, literal in zip(tops, literals, strict=True) if literal is None]
             self._leave_out(pattern, unnamed, protected, "no ignore pattern can name this path")
             return
         exceptions = [f"!{literal}" for literal in literals]
@@ -370,7 +202,7 @@ class _Planner:
         self.block.append((candidate.reason, pattern))
         shown = tuple(paths[index] for index in _tops(dict.fromkeys(remaining, ""), paths)[:_EXAMPLES])
         self.added.append(Rule(pattern, candidate.category, candidate.reason, shown))
-        for index, exception in zip(tops, exceptions):
+        for index, exception in zip(tops, exceptions, strict=True):
             reason = protected[index]
             self.block.append((f"kept: {reason}", exception))
             self.added.append(Rule(exception, candidate.category, f"kept: {reason}", (paths[index],)))
@@ -387,7 +219,7 @@ class _Planner:
         for index in _tops(hurt, paths):
             yield f"{paths[index]}: {hurt[index]}, but the current ignore rules exclude it"
 
-    def _newly_excluded(self, candidate: _Candidate) -> list[int]:
+    def _newly_excluded(self, candidate: Candidate) -> list[int]:
         paths = self.inventory.paths
         if candidate.index is not None:
             if self.excluded[candidate.index]:
@@ -395,7 +227,7 @@ class _Planner:
             scope: Sequence[int] = [candidate.index, *self.inventory.below(candidate.index)]
         else:
             scope = self._included
-        alone = IgnoreRules.from_patterns([candidate.pattern])
+        alone = IgnoreRules.from_patterns([candidate.pattern], dialect=self.dialect)
         hit = [index for index in scope if not self.excluded[index] and alone.excluded(paths[index])]
         if not hit:
             return []
@@ -439,9 +271,10 @@ class _Planner:
         """(line number, pattern, the pattern alone without '!'), one per pattern line of the existing file."""
         lines = []
         for number, line in enumerate(self.existing.split("\n"), 1):
-            parsed = IgnoreRules.parse(line).patterns
+            parsed = IgnoreRules.parse(line, dialect=self.dialect).patterns
             if parsed:
-                lines.append((number, parsed[0], IgnoreRules.from_patterns([parsed[0].removeprefix("!")])))
+                alone = IgnoreRules.from_patterns([parsed[0].removeprefix("!")], dialect=self.dialect)
+                lines.append((number, parsed[0], alone))
         return lines
 
     def _rules(self, extra: Sequence[str]) -> IgnoreRules:
@@ -462,38 +295,9 @@ def _parents(path: str) -> Iterator[str]:
         yield path
 
 
-# --------------------------------------------------------------------------------------------------------------
-
-# Outside a [...] class these mean something to filepath.Match or to the regexp containers/storage builds
-# ('.' and '$' it escapes itself); a backslash makes each of them literal in both.
-_SPECIAL = frozenset("\\*?[]+()|{}^")
-# Go's strings.TrimSpace would eat these at either end of a pattern; inside a class they survive.
-_EDGE_SPACE = frozenset("\t\n\v\f\r \x85\xa0")
-
-
-def _literal(path: str) -> str | None:
-    """A pattern matching exactly `path` (and what is below it), or None when no pattern line can."""
-    if not path or "\n" in path:
-        return None
-    out = []
-    for position, char in enumerate(path):
-        if char in _SPECIAL or (position == 0 and char in "!#"):
-            out.append("\\" + char)
-        elif char in _EDGE_SPACE and position in (0, len(path) - 1):
-            out.append(f"[{char}]")
-        else:
-            out.append(char)
-    pattern = "".join(out)
-    try:
-        matches = IgnoreRules.from_patterns([pattern]).excluded(path)
-    except ConfigError:
-        return None
-    return pattern if matches else None
-
-
-def _normal(pattern: str) -> str:
+def _normal(pattern: str, dialect: str) -> str:
     """How the matcher writes a pattern, so that "/dist/" and "dist" count as the same line."""
-    patterns = IgnoreRules.from_patterns([pattern]).patterns
+    patterns = IgnoreRules.from_patterns([pattern], dialect=dialect).patterns
     return patterns[0] if patterns else pattern
 
 
@@ -551,6 +355,20 @@ def _read(path: Path) -> str | None:
     except OSError as error:
         raise ConfigError(f"cannot read the ignore file: {error.strerror or error}", file=path) from None
     return data.decode("utf-8", "surrogateescape")
+
+
+def _refuse_outside_link(path: Path, context: Path) -> None:
+    """ConfigError when path is a symlink whose target lies outside the context (and, for an ignore file
+    beside a Containerfile outside the context, outside that file's own directory)."""
+    if not path.is_symlink():
+        return
+    target = path.resolve()
+    if any(target == root or root in target.parents for root in (context.resolve(), path.parent.resolve())):
+        return
+    raise ConfigError(f"the ignore file {path} is a symlink to {os.readlink(path)} ({target}), outside the build "
+                      "context; imgctl does not write there", file=path,
+                      hint="replace the link with a regular file (or point it inside the context), or copy the "
+                           "proposal that `imgctl ignore` prints into the file yourself")
 
 
 def _replace(target: Path, data: bytes) -> None:

@@ -1,17 +1,17 @@
-"""builder.ignorefile: `imgctl ignore` proposals on sample projects made in temporary directories."""
+"""builder.context.propose: `imgctl ignore` proposals on sample projects made in temporary directories."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 import pytest
 
-from builder.context import scan
+from builder.context.propose import MARKER, Proposal, Rule, propose
+from builder.context.rules import IgnoreRules
+from builder.context.walk import scan
 from builder.errors import ConfigError
-from builder.ignore import IgnoreRules
-from builder.ignorefile import MARKER, Proposal, Rule, _literal, propose
 
 COPIES = "the Containerfile copies it (line {})"
 
@@ -429,7 +429,7 @@ def test_every_category_on_one_tree(tmp_path: Path) -> None:
     names = [".hg/store", ".svn/entries", ".nox/x", "a.pyc", ".mypy_cache/x", ".ruff_cache/x", ".vscode/x",
              ".a.swp", ".DS_Store", ".env.local", "cert.pem", "id_ed25519", "tls.key", "auth.json", ".pypirc",
              ".netrc", "home/.docker/config.json"]
-    root = make(tmp_path, {"Containerfile": "FROM x\n", **{name: "x" for name in names}})
+    root = make(tmp_path, {"Containerfile": "FROM x\n", **dict.fromkeys(names, "x")})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == [
         "**/.hg", "**/.svn", "**/.nox", "**/*.pyc", "**/.mypy_cache", "**/.ruff_cache", "**/.vscode", "**/*.swp",
@@ -465,20 +465,6 @@ def test_nothing_to_propose(tmp_path: Path) -> None:
     assert not (root / ".containerignore").exists()
 
 
-@pytest.mark.parametrize("path", ["svc (v2)/target", "#x", "!x", " lead", "trail ", "a[1]", "c++/b", "x{2}",
-                                  "back\\slash", "a|b", "^x$", "dots.$x", "*star?", "tab\tin"])
-def test_literal_patterns_match_exactly_their_path(path: str) -> None:
-    pattern = _literal(path)
-    assert pattern is not None
-    rules = IgnoreRules.from_patterns([pattern])
-    assert rules.excluded(path) and rules.excluded(path + "/below")
-    for other in ("x", "svc v2/target", "a1", "cc/b", "xx", "backslash", "a", "b", "lead", "trail", "ab"):
-        if other != path:
-            assert not rules.excluded(other), (pattern, other)
-    assert not IgnoreRules.from_patterns(["!" + pattern]).excluded(path)
-    assert _literal("new\nline") is None
-
-
 def test_odd_names_are_escaped_in_rules_and_exceptions(tmp_path: Path) -> None:
     root = make(tmp_path, {"Containerfile": "FROM x\n", "svc (v2)/pom.xml": "", "svc (v2)/target/a.class": "x",
                            "svc (v2)/target/app+1.jar": "x"})
@@ -512,12 +498,31 @@ def test_write_keeps_mode_and_refuses_a_file_changed_meanwhile(tmp_path: Path) -
 
 
 def test_write_goes_through_a_symlinked_ignore_file(tmp_path: Path) -> None:
-    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "shared.ignore": "*.tmp\n"})
-    (root / "ctx" / ".containerignore").symlink_to(root / "shared.ignore")
+    # The link leads to a file inside the context; one leading out of it is refused (next test).
+    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "ctx/conf/shared.ignore": "*.tmp\n"})
+    (root / "ctx" / ".containerignore").symlink_to(root / "ctx" / "conf" / "shared.ignore")
     proposal = propose(root / "ctx", root / "ctx" / "Containerfile", needs({}))
     proposal.write()
     assert (root / "ctx" / ".containerignore").is_symlink()
-    assert (root / "shared.ignore").read_text() == proposal.text
+    assert (root / "ctx" / "conf" / "shared.ignore").read_text() == proposal.text
+
+
+@pytest.mark.parametrize("target", ["../outside.ignore", "../ctx-other/x.ignore", "/tmp/../{root}/missing.ignore"])
+def test_write_refuses_a_symlinked_ignore_file_leading_out_of_the_context(tmp_path: Path, target: str) -> None:
+    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "outside.ignore": "*.tmp\n",
+                           "ctx-other/x.ignore": "*.tmp\n"})
+    link = root / "ctx" / ".containerignore"
+    link.symlink_to(target.format(root=root))
+    proposal = propose(root / "ctx", root / "ctx" / "Containerfile", needs({}))
+    assert proposal.changed
+    with pytest.raises(ConfigError) as caught:
+        proposal.write()
+    message = str(caught.value)
+    assert caught.value.exit_code == 2 and caught.value.file == link
+    assert str(link) in message and target.format(root=root) in message and "outside the build context" in message
+    assert "regular file" in str(caught.value.hint)
+    assert (root / "outside.ignore").read_text() == (root / "ctx-other" / "x.ignore").read_text() == "*.tmp\n"
+    assert not (root / "missing.ignore").exists() and link.is_symlink()
 
 
 def test_undecodable_bytes_in_comments_survive(tmp_path: Path) -> None:
@@ -574,3 +579,16 @@ def test_a_pattern_written_differently_counts_as_the_same(tmp_path: Path) -> Non
                            ".containerignore": "/dist/\n!dist/a.whl\n"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == []
+
+
+def test_the_dialect_decides_what_the_current_rules_keep_and_what_is_proposed(tmp_path: Path) -> None:
+    # "a+b" is a regexp in buildah's matcher (it excludes "aab") and a plain name in moby's (it excludes "a+b").
+    root = make(tmp_path, {"Containerfile": "FROM x\n", ".containerignore": "a+b\n", "a+b": "x" * 100,
+                           "aab": "y" * 10, "app.log": "z"})
+    buildah = propose(root, root / "Containerfile", needs({}))
+    moby = propose(root, root / "Containerfile", needs({}), dialect="moby")
+    fixed = len("FROM x\n") + len("a+b\n")
+    assert buildah.before == (4, fixed + 100 + 1) and moby.before == (4, fixed + 10 + 1)
+    assert patterns(buildah) == patterns(moby) == ["**/*.log"]
+    with pytest.raises(ValueError, match="unknown ignore dialect"):
+        propose(root, root / "Containerfile", needs({}), dialect="docker")
