@@ -15,7 +15,7 @@ from builder.buildlog import BuildLog
 from builder.context import tar_stream
 from builder.engine import Engine
 from builder.errors import BuildError, VerifyError
-from builder.inputs import DIGEST_LABEL, NO_CHANGE, HashCache, Inputs, compute, decode_label, explain
+from builder.inputs.digest import DIGEST_LABEL, NO_CHANGE, HashCache, Inputs, compute, decode_label, explain
 from builder.plan import TIME_VARYING_LABELS, BuildPlan
 
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import builder.inputs as inputs_module
+import builder.inputs.digest as inputs_module
 from builder.errors import ConfigError
-from builder.inputs import COMPONENTS_LABEL, DIGEST_LABEL, HashCache, Inputs, compute, decode_label, explain
+from builder.inputs.digest import COMPONENTS_LABEL, DIGEST_LABEL, HashCache, Inputs, compute, decode_label, explain
 from builder.plan import BuildPlan, Provenance, plan_build
 from builder.profiles import load_profile
 from builder.project import snapshot
@@ -138,7 +138,7 @@ def test_unchanged_inputs_give_the_same_digest_across_caches_and_processes(proje
     assert first == second == other
     script = (
         "import sys\n"
-        "from builder.inputs import HashCache, compute\n"
+        "from builder.inputs.digest import HashCache, compute\n"
         "from builder.plan import Provenance, plan_build\n"
         "from builder.profiles import load_profile\n"
         "from builder.project import snapshot\n"
@@ -564,7 +564,7 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
         write(project.ctx / "many" / f"{index}.txt", b"%d" % index)
     script = (
         "import os, sys\n"
-        "from builder.inputs import HashCache, compute\n"
+        "from builder.inputs.digest import HashCache, compute\n"
         "from builder.plan import Provenance, plan_build\n"
         "from builder.profiles import load_profile\n"
         "from builder.project import snapshot\n"
