@@ -355,7 +355,7 @@ def build_command(
 
     from builder.build import run_build
     from builder.engine import connect
-    from builder.inputs.digest import HashCache
+    from builder.inputs.hashcache import HashCache
 
     options: GlobalOptions = ctx.obj
     live = render.is_interactive(sys.stderr)
