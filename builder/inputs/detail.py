@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
+from builder.errors import ConfigError
 from builder.inputs.cachefiles import prune, write_private
 
 log = logging.getLogger("imgctl.inputs")
@@ -98,7 +99,14 @@ class DetailStore:
         if self.directory is None or not self._pending:
             return
         for digest, components in self._pending.items():
-            document = f'{{"digest":{json.dumps(digest)},"detail":{encode(components())}}}'
+            try:
+                text = encode(components())
+            except (ConfigError, OSError) as error:
+                # The context changed since the digest was worked out (the build is done by now): no detail
+                # rather than a detail that disagrees with its digest, and never a failed build.
+                log.debug("no input detail for %s: %s", digest, error)
+                continue
+            document = f'{{"digest":{json.dumps(digest)},"detail":{text}}}'
             write_private(self.directory, self._file(digest), gzip.compress(document.encode(), mtime=0))
         self._pending.clear()
         prune(self.directory / DETAIL_DIR, keep=DETAIL_KEEP)

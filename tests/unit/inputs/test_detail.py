@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from builder.inputs.detail import DETAIL_KEEP, DetailStore
-from builder.inputs.digest import Inputs
+from builder.inputs.digest import Inputs, compute
 from builder.inputs.explain import NO_DETAIL, explain
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import decode_label
-from tests.unit.inputs.project import BASE, Project
+from tests.unit.inputs.project import BASE, BASES, Project
 
 
 def test_a_build_keeps_its_detail_privately_under_its_digest(project: Project) -> None:
@@ -84,3 +84,16 @@ def test_memory_only_detail_is_recalled_in_the_same_process() -> None:
     store.remember(inputs.digest, lambda: inputs.components)
     store.save()
     assert store.recall(inputs.digest) == {"file:a": "0" * 16, f"base:{BASE}": "sha256:" + "ab" * 32}
+
+
+def test_a_context_changed_before_the_detail_is_saved_costs_the_detail_never_the_build(project: Project) -> None:
+    project.compute()
+    cache = project.cache()
+    inputs = compute(project.plan(), BASES, cache)
+    assert cache.tree_hits == 1  # the per-file components are worked out only when the detail is saved
+    for file in project.shard_files():
+        file.unlink()  # so that they are read again, as for a file the hash cache does not know
+    (project.ctx / "src" / "util.py").unlink()  # while the build ran
+    cache.remember(inputs)
+    cache.save()
+    assert project.detail_files() == []
