@@ -66,6 +66,8 @@ class Inputs:
     digest: str  # "sha256:<hex>"
     _named: Mapping[str, str] = field(repr=False)  # every component that is not a context path
     _paths: Callable[[], Mapping[str, str]] = field(repr=False, compare=False)
+    # Which tar members carry which components, for `settled`; None for inputs not worked out from a plan.
+    _members: _Members | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, components: Mapping[str, str]) -> Inputs:
@@ -74,10 +76,11 @@ class Inputs:
         return cls._make(named, _context_digest(paths), lambda: paths)
 
     @classmethod
-    def _make(cls, named: Mapping[str, str], context: str, paths: Callable[[], Mapping[str, str]]) -> Inputs:
+    def _make(cls, named: Mapping[str, str], context: str, paths: Callable[[], Mapping[str, str]],
+              members: _Members | None = None) -> Inputs:
         # "context" cannot clash with a named component: those are fixed words or "kind:name".
         digest = _digest_of(sorted([*named.items(), ("context", context)]))
-        return cls(digest, MappingProxyType(dict(named)), paths)
+        return cls(digest, MappingProxyType(dict(named)), paths, members)
 
     @cached_property
     def components(self) -> Mapping[str, str]:
@@ -98,6 +101,36 @@ class Inputs:
         """False when a base image's digest was unknown: such inputs never match, nor mark, an image."""
         return not self.unknown_bases
 
+    def settled(self, sent: Mapping[str, str]) -> Inputs:
+        """These inputs as the bytes that were actually sent make them.
+
+        `sent` maps tar member names to the sha256 (hex) of the bytes sent under them (a `ContentHash` fed by
+        the tar writer). A file rewritten between the digest and the upload then changes the digest the image
+        is labelled with, instead of leaving a digest of content the image does not hold. Returns `self` when
+        every member sent agrees with what was digested. Members not named in `sent` keep their values.
+        """
+        if self._members is None or not sent:
+            return self
+        members = self._members
+        named = dict(self._named)
+        paths: dict[str, str] | None = None
+        modes = members.file_modes()
+        for member, content in sent.items():
+            if member == members.containerfile:
+                named["containerfile"] = content
+            role = members.extras.get(member)
+            if role is not None:
+                named[f"extra:{role}"] = content
+            mode = modes.get(member)
+            if mode is not None:
+                if paths is None:
+                    paths = dict(self._paths())
+                paths["file:" + member] = _file_component(mode, content)
+        if named == self._named and (paths is None or paths == self._paths()):
+            return self
+        final = paths if paths is not None else dict(self._paths())
+        return Inputs._make(named, _context_digest(final), lambda: final, members)
+
     def to_label(self) -> dict[str, str]:
         """Labels for the image: the digest alone, and only when complete.
 
@@ -106,6 +139,18 @@ class Inputs:
         building machine instead (`HashCache.remember`).
         """
         return {DIGEST_LABEL: self.digest} if self.complete else {}
+
+
+@dataclass(frozen=True)
+class _Members:
+    """The tar members whose content is an input: context files, the Containerfile, the extras by role."""
+
+    snapshot: ContextSnapshot
+    containerfile: str  # the Containerfile's member name, wherever it comes from
+    extras: Mapping[str, str]  # member name -> role, for the extras other than the Containerfile and secrets
+
+    def file_modes(self) -> dict[str, int]:
+        return {entry.path: entry.mode for entry in self.snapshot.entries if entry.kind == FILE}
 
 
 def is_path(name: str) -> bool:
@@ -136,7 +181,8 @@ def compute(plan: BuildPlan, base_digests: Mapping[str, str | None], cache: Hash
     for secret_id in secret_ids:
         # The id only: the content never leaves the machine, and must not be guessable from a label.
         components[f"secret:{secret_id}"] = _sha(b"secret")
-    components.update(_extra_components(plan, skip={plan.dockerfile, *secret_members}))
+    extras = _extra_roles(plan, skip={plan.dockerfile, *secret_members})
+    components.update(_extra_components(plan, extras))
     for key, value in plan.labels.items():
         if counts_as_input(key):
             components[f"label:{key}"] = label_component(value)
@@ -144,11 +190,12 @@ def compute(plan: BuildPlan, base_digests: Mapping[str, str | None], cache: Hash
         components[f"base:{ref}"] = digest or UNKNOWN
 
     snapshot = plan.snapshot
+    members = _Members(snapshot, plan.dockerfile, MappingProxyType(extras))
     root = str(snapshot.root)
     fingerprint = _fingerprint(snapshot)
     context = cache.context_digest(root, fingerprint) if fingerprint else None
     if context is not None:
-        return Inputs._make(components, context, lambda: _context_components(snapshot, cache))
+        return Inputs._make(components, context, lambda: _context_components(snapshot, cache), members)
     unsettled = cache.unsettled
     paths = _context_components(snapshot, cache)
     context = _context_digest(paths)
@@ -156,7 +203,7 @@ def compute(plan: BuildPlan, base_digests: Mapping[str, str | None], cache: Hash
         # Only when every file's sum is itself cached: a file written too recently to trust its stat data
         # must be hashed again next time, and so must the walk it is part of.
         cache.note_context_digest(root, fingerprint, context)
-    return Inputs._make(components, context, lambda: paths)
+    return Inputs._make(components, context, lambda: paths, members)
 
 
 def _fingerprint(snapshot: ContextSnapshot) -> str | None:
@@ -234,11 +281,15 @@ def _context_components(snapshot: ContextSnapshot, cache: HashCache) -> dict[str
         name = error.filename or root
         rel = name[len(prefix):] if isinstance(name, str) and name.startswith(prefix) else str(name)
         raise _unreadable(rel, name, error) from None
-    sha256 = hashlib.sha256
     for (rel, _, _), mode, content in zip(jobs, modes, sums, strict=True):
         # Symlinks share the "file:" namespace, so that a file replaced by a link reads as "changed".
-        components["file:" + rel] = sha256(b"file %o %s" % (mode, content.encode())).hexdigest()
+        components["file:" + rel] = _file_component(mode, content)
     return components
+
+
+def _file_component(mode: int, content: str) -> str:
+    """The "file:PATH" component of a regular file with these permission bits and this sha256 (hex)."""
+    return hashlib.sha256(b"file %o %s" % (mode, content.encode())).hexdigest()
 
 
 def _unreadable(rel: str, path: str, error: OSError) -> ConfigError:
@@ -285,14 +336,20 @@ def _secrets(params: Mapping[str, Any]) -> tuple[list[str], set[str]]:
     return ids, members
 
 
-def _extra_components(plan: BuildPlan, skip: set[str]) -> dict[str, str]:
-    """Tar extras other than the Containerfile and secrets, keyed by role: their names are random per run."""
+def _extra_roles(plan: BuildPlan, skip: set[str]) -> dict[str, str]:
+    """Tar extras other than the Containerfile and secrets, by member name -> role: names are random per run."""
+    roles = {}
+    for name in plan.extra:
+        if name not in skip:
+            match = _NONCE_NAME.match(name)
+            roles[name] = match.group(1) if match else name
+    return roles
+
+
+def _extra_components(plan: BuildPlan, roles: Mapping[str, str]) -> dict[str, str]:
     components = {}
-    for name, content in plan.extra.items():
-        if name in skip:
-            continue
-        match = _NONCE_NAME.match(name)
-        role = match.group(1) if match else name
+    for name, role in roles.items():
+        content = plan.extra[name]
         if isinstance(content, (bytes, bytearray, memoryview)):
             data = bytes(content)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import subprocess
@@ -242,6 +243,25 @@ def test_a_file_that_grew_since_the_scan_is_a_config_error(project: Project) -> 
     write(project.ctx / "src" / "util.py", b"much longer than it was when scanned\n")
     with pytest.raises(ConfigError, match=r"src/util\.py changed"):
         compute(plan, BASES, HashCache(None))
+
+
+def test_the_digest_settles_on_the_bytes_that_were_sent(project: Project) -> None:
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    plan = project.plan()
+    before = compute(plan, BASES, HashCache(None))
+    agreeing = {"src/app.py": sha(FILES["ctx/src/app.py"]), plan.dockerfile: sha(FILES["build/Containerfile"])}
+    assert before.settled(agreeing) is before
+    # Replaced by content of the same size between the digest and the upload: the image holds what was sent.
+    write(project.ctx / "src" / "app.py", b"print('APP')\n")
+    after = before.settled({"src/app.py": sha(b"print('APP')\n")})
+    assert after.digest == compute(plan, BASES, HashCache(None)).digest != before.digest
+    assert explain(before.components, after) == ["src/app.py changed"]
+    assert explain(before.components, before.settled({plan.dockerfile: sha(b"FROM scratch\n")})) == [
+        "the Containerfile changed"
+    ]
+    assert Inputs.of(dict(before.components)).settled({"src/app.py": "0" * 64}).digest == before.digest
 
 
 def test_undecodable_file_names_are_inputs_like_any_other(project: Project) -> None:
