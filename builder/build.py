@@ -15,7 +15,10 @@ from builder.buildlog import BuildLog
 from builder.context.tar import tar_stream
 from builder.engine import Engine
 from builder.errors import BuildError, VerifyError
-from builder.inputs import DIGEST_LABEL, NO_CHANGE, HashCache, Inputs, compute, decode_label, explain
+from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
+from builder.inputs.explain import NO_CHANGE, explain
+from builder.inputs.hashcache import HashCache
+from builder.inputs.record import decode_label
 from builder.plan import TIME_VARYING_LABELS, BuildPlan
 
 

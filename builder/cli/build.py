@@ -87,7 +87,7 @@ def build_command(
     from builder.build import run_build
     from builder.cli.push import push_one, write_push_files
     from builder.engine import connect
-    from builder.inputs import HashCache
+    from builder.inputs.hashcache import HashCache
     from builder.render.context import print_large_context_hint
     from builder.render.push import print_push_summary
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from pathlib import Path
 
@@ -23,13 +24,17 @@ class Project:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
 
+    @property
+    def env(self) -> dict[str, str]:
+        return {"XDG_CACHE_HOME": str(self.root / ".cache")}
+
     def build(self, *args: str) -> dict:
-        done = self.service.imgctl("build", "app", "--json", *args, cwd=self.root, env={"XDG_CACHE_HOME": str(self.root / ".cache")})
+        done = self.service.imgctl("build", "app", "--json", *args, cwd=self.root, env=self.env)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)["images"][0]
 
     def explain(self, *args: str) -> str:
-        done = self.service.imgctl("build", "app", "--explain", *args, cwd=self.root, env={"XDG_CACHE_HOME": str(self.root / ".cache")})
+        done = self.service.imgctl("build", "app", "--explain", *args, cwd=self.root, env=self.env)
         assert done.returncode == 0, done.stderr
         return done.stderr
 
@@ -48,7 +53,8 @@ def project(podman_service: PodmanService, tmp_path: Path) -> Project:
     return Project(
         podman_service,
         tmp_path / "skip",
-        {"Containerfile": CONTAINERFILE, "src/a.txt": "a\n", "src/b.txt": "b\n", "big/blob.bin": "x" * 10000, ".cache/.keep": ""},
+        {"Containerfile": CONTAINERFILE, "src/a.txt": "a\n", "src/b.txt": "b\n", "big/blob.bin": "x" * 10000,
+         ".cache/.keep": ""},
         'context_pruning = true\n[build_args]\nFLAVOUR = "plain"\n[labels]\nteam = "core"\n',
     )
 
@@ -109,13 +115,39 @@ def test_each_input_change_rebuilds_and_explains(project: Project, change, args:
     assert project.build(*args)["up_to_date"] is True
 
 
+def test_the_image_carries_only_the_digest_and_explain_needs_the_local_detail(project: Project) -> None:
+    project.build()
+    labels = project.service.inspect(f"localhost/{project.image}:latest")["Config"]["Labels"]
+    # The image travels to registries: the build context's layout stays on the building machine.
+    assert "io.imgctl.inputs.components" not in labels
+    assert labels["io.imgctl.inputs.digest"].startswith("sha256:")
+    assert not [value for value in labels.values() if "a.txt" in value or "src/" in value]
+    assert list((project.root / ".cache" / "imgctl" / "inputs").glob("*.json.gz"))
+
+    (project.root / "src" / "a.txt").write_text("A\n")
+    explained = project.explain()
+    assert "src/a.txt changed" in explained and "built elsewhere" not in explained
+
+    # Another machine, or a pruned cache: no detail for the previous image's digest.
+    shutil.rmtree(project.root / ".cache" / "imgctl")
+    (project.root / "src" / "b.txt").write_text("B\n")
+    explained = project.explain()
+    assert ("the previous image was built elsewhere (or its detail was pruned from this machine's cache): "
+            "imgctl cannot say which input changed") in explained
+    assert "b.txt" not in explained
+    # That build kept its detail here again: the next change is named.
+    (project.root / "src" / "b.txt").write_text("bb\n")
+    assert "src/b.txt changed" in project.explain()
+
+
 def test_a_moved_base_image_rebuilds(podman_service: PodmanService, tmp_path: Path) -> None:
     base = f"localhost/imgctl-it/base-{uuid.uuid4().hex[:8]}:1"
     context = tmp_path / "base"
     context.mkdir()
     (context / "Containerfile").write_text(f"FROM {BASE_IMAGE}\nRUN echo one > /version\n")
     podman_service.podman("build", "-q", "-t", base, str(context))
-    project = Project(podman_service, tmp_path / "moved", {"Containerfile": f"FROM {base}\nCOPY f /f\n", "f": "f\n"}, "")
+    files = {"Containerfile": f"FROM {base}\nCOPY f /f\n", "f": "f\n"}
+    project = Project(podman_service, tmp_path / "moved", files, "")
     project.build()
     assert project.build()["up_to_date"] is True
     (context / "Containerfile").write_text(f"FROM {BASE_IMAGE}\nRUN echo two > /version\n")
@@ -141,7 +173,8 @@ def test_pruned_build_sends_only_what_copy_reads(project: Project) -> None:
 SAMPLES = {
     "python": (
         {
-            "Containerfile": f"FROM {BASE_IMAGE}\nCOPY app/ /srv/app/\nCOPY requirements.txt /srv/\nCOPY config/.env /srv/.env\n",
+            "Containerfile": f"FROM {BASE_IMAGE}\nCOPY app/ /srv/app/\nCOPY requirements.txt /srv/\n"
+                             "COPY config/.env /srv/.env\n",
             "app/main.py": "print('hi')\n",
             "app/__pycache__/main.cpython-311.pyc": "bytecode",
             "requirements.txt": "requests\n",
@@ -159,7 +192,8 @@ SAMPLES = {
     ),
     "node": (
         {
-            "Containerfile": f"FROM {BASE_IMAGE}\nCOPY package.json /srv/\nCOPY src/ /srv/src/\nCOPY .npmrc /srv/.npmrc\n",
+            "Containerfile": f"FROM {BASE_IMAGE}\nCOPY package.json /srv/\nCOPY src/ /srv/src/\n"
+                             "COPY .npmrc /srv/.npmrc\n",
             "package.json": "{}\n",
             "src/index.js": "console.log(1)\n",
             ".npmrc": "registry=https://registry.example\n",
@@ -173,7 +207,8 @@ SAMPLES = {
     ),
     "java": (
         {
-            "Containerfile": f"FROM {BASE_IMAGE}\nCOPY target/app.jar /srv/app.jar\nCOPY src/main/resources/ /srv/resources/\n",
+            "Containerfile": f"FROM {BASE_IMAGE}\nCOPY target/app.jar /srv/app.jar\n"
+                             "COPY src/main/resources/ /srv/resources/\n",
             "pom.xml": "<project/>\n",
             "target/app.jar": "jar" * 100,
             "target/classes/A.class": "c" * 100,
@@ -188,7 +223,8 @@ SAMPLES = {
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
-def test_generated_ignore_file_keeps_what_the_build_needs(podman_service: PodmanService, tmp_path: Path, kind: str) -> None:
+def test_generated_ignore_file_keeps_what_the_build_needs(podman_service: PodmanService, tmp_path: Path,
+                                                          kind: str) -> None:
     files, expected, junk = SAMPLES[kind]
     project = Project(podman_service, tmp_path / kind, files, "context_pruning = false\n")
     written = podman_service.imgctl("ignore", "app", "--write", "--yes", cwd=project.root)

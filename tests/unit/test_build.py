@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from builder.build import _image_with_inputs, _why_built
-from builder.inputs import COMPONENTS_LABEL, DIGEST_LABEL, HashCache, Inputs
+from builder.inputs.detail import encode
+from builder.inputs.digest import DIGEST_LABEL, Inputs
+from builder.inputs.explain import NO_DETAIL
+from builder.inputs.hashcache import HashCache
+from builder.inputs.record import COMPONENTS_LABEL
 
 COMPONENTS = {"containerfile": "a" * 64, "file:src/app.py": "b" * 64, "target": "c" * 64}
 
@@ -46,7 +50,8 @@ def test_an_image_elsewhere_is_found_by_its_label() -> None:
 
 def test_same_components_under_another_digest_blame_the_imgctl_version() -> None:
     inputs = Inputs.of(COMPONENTS)
-    labels = {**inputs.to_label(), DIGEST_LABEL: "sha256:" + "0" * 64}
+    # Labelled by an imgctl that still put the components on the image.
+    labels = {COMPONENTS_LABEL: encode(inputs.components), DIGEST_LABEL: "sha256:" + "0" * 64}
     assert _why_built(image(labels), inputs, HashCache(None)) == [
         "the earlier image was labelled by another version of imgctl, whose input digest differs"
     ]
@@ -55,6 +60,9 @@ def test_same_components_under_another_digest_blame_the_imgctl_version() -> None
 def test_a_changed_component_is_named() -> None:
     before = Inputs.of(COMPONENTS)
     after = Inputs.of({**COMPONENTS, "file:src/app.py": "9" * 64})
-    assert COMPONENTS_LABEL in before.to_label()
-    assert _why_built(image(before.to_label()), after, HashCache(None)) == ["src/app.py changed"]
+    assert COMPONENTS_LABEL not in before.to_label()  # the detail stays on the building machine
+    cache = HashCache(None)
+    cache.remember(before)
+    assert _why_built(image(before.to_label()), after, cache) == ["src/app.py changed"]
+    assert _why_built(image(before.to_label()), after, HashCache(None)) == [NO_DETAIL]  # built elsewhere
     assert _why_built(None, after, HashCache(None)) == ["no earlier build of this profile"]
