@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from builder.context.gopath import GO_SPACE
 from builder.errors import ConfigError
 
-# Go's unicode.IsSpace (strings.TrimSpace, bytes.TrimLeftFunc); str.isspace also counts \x1c-\x1f.
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-    "\u2028\u2029\u202f\u205f\u3000"
 _TOKEN_WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 _ESCAPE_DIRECTIVE = re.compile(r"#[ \t]*escape[ \t]*=[ \t]*(.).*")
 # Docker's heredoc opener (<<EOF, <<-EOF, <<"EOF"); buildah 1.28 has no heredocs, later versions do.
@@ -102,7 +100,7 @@ def parse(text: str, source: Path | None = None) -> list[Instruction]:
     instructions: list[Instruction] = []
     index = 0
     while index < len(lines):
-        token = lines[index].lstrip(_GO_SPACE)
+        token = lines[index].lstrip(GO_SPACE)
         directive.check(token, index + 1)
         index += 1
         start = index
@@ -114,7 +112,7 @@ def parse(text: str, source: Path | None = None) -> list[Instruction]:
             directive.check(raw, index + 1)
             index += 1
             body = "" if raw.startswith("#") else raw
-            stripped = body.lstrip(_GO_SPACE)
+            stripped = body.lstrip(GO_SPACE)
             if stripped == "" or stripped.startswith("#"):
                 continue  # an empty continuation line (buildah warns and skips it)
             part, done = directive.trim_continuation(body)
@@ -161,14 +159,14 @@ def _instruction(line: str, start: int, end: int, directive: _Directive, source:
     def fail(message: str) -> ConfigError:
         return ConfigError(message, file=source, line=start)
 
-    stripped = line.strip(_GO_SPACE)
+    stripped = line.strip(GO_SPACE)
     head = _TOKEN_WHITESPACE.split(stripped, maxsplit=1)
     keyword = head[0].lower()
     rest = ""
     flags: list[str] = []
     if len(head) == 2:
         rest, flags = _extract_flags(head[1])
-        rest = rest.strip(_GO_SPACE)
+        rest = rest.strip(GO_SPACE)
     is_json = False
     trigger = None
     if keyword in ("copy", "add", "volume"):
@@ -278,7 +276,7 @@ def _decode_all(words: list[bytes]) -> list[str]:
 
 def _json_array(rest: str, fail: Callable[[str], ConfigError]) -> tuple[str, ...] | None:
     """parseJSON: the first JSON value of a line that starts with '[' (Go ignores what follows it)."""
-    text = rest.lstrip(_GO_SPACE)
+    text = rest.lstrip(GO_SPACE)
     if not text.startswith("["):
         return None
 
@@ -322,7 +320,7 @@ def _parse_words(rest: str, escape: str) -> list[str]:
         if phase == in_spaces:
             if pos == len(rest):
                 break
-            if char in _GO_SPACE:
+            if char in GO_SPACE:
                 pos += 1
                 continue
             phase = in_word
@@ -331,7 +329,7 @@ def _parse_words(rest: str, escape: str) -> list[str]:
                 words.append(word)
             break
         if phase == in_word:
-            if char in _GO_SPACE:
+            if char in GO_SPACE:
                 phase = in_spaces
                 if blank_ok or word:
                     words.append(word)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from builder.context.gopath import BadPattern, class_escape, clean_parts
+
 GLOB_META = "*?[\\"
 Segment = str | re.Pattern[str]  # a literal component name, or Go's filepath.Match as a regexp
 # Where the podman service unpacks an uploaded context: <tmp>/libpod_builderNNN/build (podman 4.3 compat
@@ -14,10 +16,6 @@ _SERVICE_CONTEXT_DIR = "build"
 _SERVICE_ANCHOR_PREFIX = "libpod_builder"  # the name of the directory above it starts with this
 
 WAY, MATCH, BELOW = 1, 2, 3
-
-
-class BadPattern(Exception):
-    pass
 
 
 _ANY_NAME = re.compile(".*", re.DOTALL)
@@ -61,29 +59,17 @@ def _character_class(segment: str, i: int) -> tuple[str, int]:
         if i < len(segment) and segment[i] == "]" and count > 0:
             i += 1
             break
-        low, i = _class_char(segment, i)
-        high = low
+        code, i = class_escape(segment, i)
+        low = high = chr(code)
         if segment[i] == "-":
-            high, i = _class_char(segment, i + 1)
+            code, i = class_escape(segment, i + 1)
+            high = chr(code)
         if low <= high:  # Go accepts an empty range, which matches nothing
             ranges.append(f"{re.escape(low)}-{re.escape(high)}")
         count += 1
     if not ranges:
         return ("[\\s\\S]" if negated else "(?!)"), i
     return f"[{'^' if negated else ''}{''.join(ranges)}]", i
-
-
-def _class_char(segment: str, i: int) -> tuple[str, int]:
-    """filepath.getEsc: one possibly escaped class character, which must not end the pattern."""
-    if i >= len(segment) or segment[i] in "-]":
-        raise BadPattern("malformed character class")
-    if segment[i] == "\\":
-        i += 1
-        if i >= len(segment):
-            raise BadPattern("malformed character class")
-    if i + 1 >= len(segment):
-        raise BadPattern("unterminated character class")
-    return segment[i], i + 1
 
 
 def compile_pattern(pattern: str) -> tuple[Segment, ...]:
@@ -130,19 +116,6 @@ def escape_glob(path: str) -> str:
     return "".join("\\" + char if char in GLOB_META else char for char in path)
 
 
-def _go_clean_parts(path: str) -> list[str]:
-    """filepath.Clean of a relative path, as components ('..' kept at the front)."""
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == ".." and parts and parts[-1] != "..":
-            parts.pop()
-        else:
-            parts.append(part)
-    return parts
-
-
 def source_patterns(value: str) -> list[str]:
     """The context-relative patterns a COPY/ADD source reads ('' = the whole context).
 
@@ -152,7 +125,7 @@ def source_patterns(value: str) -> list[str]:
     re-enters it: the service unpacks the upload into <tmp>/libpod_builderNNN/build, so `../build/x` reads
     `x`. Both readings are kept then.
     """
-    parts = _go_clean_parts(value)
+    parts = clean_parts(value)
     above = 0
     while above < len(parts) and parts[above] == "..":
         above += 1
@@ -174,4 +147,4 @@ def _names_context_dir(names: list[str]) -> bool:
 
 def literal_path(value: str) -> str:
     """A literal path inside the context, as filepath.Clean("/" + value) leaves it, relative."""
-    return "/".join(part for part in _go_clean_parts(value) if part != "..")
+    return "/".join(part for part in clean_parts(value) if part != "..")

@@ -150,16 +150,16 @@ def _match_class(chunk: str, i: int, target: int | None) -> tuple[int, bool]:
         i += 1
     matched, ranges = False, 0
     while not (i < len(chunk) and chunk[i] == "]" and ranges > 0):
-        low, i = _class_escape(chunk, i)
+        low, i = class_escape(chunk, i)
         high = low
         if chunk[i] == "-":
-            high, i = _class_escape(chunk, i + 1)
+            high, i = class_escape(chunk, i + 1)
         matched = matched or (target is not None and low <= target <= high)
         ranges += 1
     return i + 1, matched != negated
 
 
-def _class_escape(chunk: str, i: int) -> tuple[int, int]:
+def class_escape(chunk: str, i: int) -> tuple[int, int]:
     """filepath.getEsc: one possibly escaped class character, which must not end the chunk."""
     if i >= len(chunk) or chunk[i] in "-]":
         raise BadPattern("malformed [...] character class")

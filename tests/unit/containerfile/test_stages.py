@@ -108,7 +108,7 @@ def test_sources(containerfile: str, build_args: dict[str, str], expected: list[
          "line 2: COPY $X /t: $X is expanded in the stage that runs the trigger"),
         ('FROM alpine\nCOPY "a /app\n', {}, 'line 2: COPY "a /app: unterminated double quote'),
         ("FROM alpine\nCOPY a[ /app\n", {},
-         "line 2: COPY a[ /app: the pattern 'a[' is malformed (malformed character class)"),
+         "line 2: COPY a[ /app: the pattern 'a[' is malformed (malformed [...] character class)"),
         # heredocs, unknown flags, bases that cannot be known
         ("FROM alpine\nCOPY <<EOF /app/x\nhello\nEOF\n", {}, "line 2: heredocs are not supported"),
         ("FROM alpine\nRUN <<-'END' sh\necho hi\nEND\n", {}, "line 2: heredocs are not supported"),
