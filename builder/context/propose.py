@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import stat
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from builder.context.ignorefile import find_ignore_file
 from builder.context.rules import IgnoreRules
 from builder.context.walk import scan
 from builder.errors import ConfigError
+from builder.filewrite import write_bytes
 
 MARKER = "# added by imgctl ignore"
 
@@ -94,7 +93,7 @@ class Proposal:
                 with open(self.path, "xb") as handle:
                     handle.write(data)
             else:
-                _replace(self.path.resolve(), data)
+                write_bytes(self.path.resolve(), data)
         except OSError as error:
             raise ConfigError(f"cannot write the ignore file: {error.strerror or error}", file=self.path) from None
 
@@ -371,17 +370,3 @@ def _refuse_outside_link(path: Path, context: Path) -> None:
                            "proposal that `imgctl ignore` prints into the file yourself")
 
 
-def _replace(target: Path, data: bytes) -> None:
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

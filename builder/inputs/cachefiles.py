@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from builder.errors import ConfigError
+from builder.filewrite import PARTIAL_SUFFIX, write_bytes
 
 log = logging.getLogger("imgctl.inputs")
 
@@ -42,15 +44,8 @@ def write_private(directory: Path, target: Path, data: bytes) -> bool:
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # hashes can betray short secrets
         target.parent.mkdir(mode=0o700, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            unlink(temporary)
-            raise
-    except OSError as error:
+        write_bytes(target, data, mode=0o600)
+    except (OSError, ConfigError) as error:
         log.debug("cannot write the cache file %s: %s", target, error)
         return False
     return True
@@ -69,7 +64,7 @@ def prune(directory: Path, *, keep: int | None = None, max_age: float | None = N
     found.sort(reverse=True)
     kept = 0
     for mtime, path, name in found:
-        if name.endswith(".tmp"):
+        if name.endswith(PARTIAL_SUFFIX):
             if now - mtime > _TEMP_MAX_AGE:
                 unlink(path)
             continue

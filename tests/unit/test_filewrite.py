@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from builder.errors import ConfigError
-from builder.filewrite import output_file, write_text
+from builder.filewrite import output_file, write_bytes, write_text
 
 
 def test_a_new_file_is_written_and_no_partial_file_stays(tmp_path: Path) -> None:
@@ -67,3 +67,14 @@ def test_a_directory_or_a_missing_parent_is_bad_input(tmp_path: Path) -> None:
         write_text(tmp_path, "x", key="--output")
     with pytest.raises(ConfigError, match="does not exist"):
         write_text(tmp_path / "missing" / "out", "x", key="--output")
+
+
+def test_a_new_file_gets_the_default_mode_and_a_private_one_stays_private(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "result.json", "{}")
+        write_bytes(tmp_path / "hashes", b"secret-ish", mode=0o600)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "result.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "hashes").stat().st_mode) == 0o600

@@ -32,10 +32,10 @@ def test_prune_keeps_the_newest_files_and_old_temporaries_go(tmp_path: Path) -> 
     for index in range(5):
         (tmp_path / f"{index}.json").write_text("x")
         os.utime(tmp_path / f"{index}.json", (now - 100 * index, now - 100 * index))
-    for name, age in ((".fresh.tmp", 10), (".stale.tmp", 2 * 86400)):
+    for name, age in ((".fresh.imgctl-partial", 10), (".stale.imgctl-partial", 2 * 86400)):
         (tmp_path / name).write_text("x")
         os.utime(tmp_path / name, (now - age, now - age))
     prune(tmp_path, keep=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".fresh.tmp", "0.json", "1.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".fresh.imgctl-partial", "0.json", "1.json"]
     prune(tmp_path, max_age=50)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".fresh.tmp", "0.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".fresh.imgctl-partial", "0.json"]

@@ -153,7 +153,7 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
     assert [run.wait(timeout=120) for run in runs] == [0, 0, 0, 0]
     [shard] = project.shard_files()
     json.loads(shard.read_text())
-    assert not [p for p in shard.parent.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in shard.parent.iterdir() if p.name.endswith(".imgctl-partial")]
     [walks] = project.walk_files()
     json.loads(walks.read_text())
     project.forget_walks()
