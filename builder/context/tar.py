@@ -14,9 +14,10 @@ import errno
 import os
 import stat
 import tarfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
+from typing import Protocol
 
 from builder.context.gopath import clean, dirname
 from builder.context.walk import DIR, FILE, SYMLINK, ContextSnapshot
@@ -32,8 +33,19 @@ _EXTRA_DIR_MODE = 0o755
 _SERVICE_CONTEXT_DIR = "build"  # where the podman 4.3 service unpacks the upload, below its libpod_builderNNN
 
 
+class ContentSink(Protocol):
+    """Sees the bytes of every file as they are sent, so that whatever is derived from them (the input digest)
+    describes exactly what the build got, with one read of each file."""
+
+    def start(self, member: str, opened: os.stat_result) -> Callable[[bytes], None]:
+        """A file is about to be sent under `member` (fstat of the open descriptor); returns what takes its bytes."""
+
+    def end(self, member: str, after: os.stat_result) -> None:
+        """Every byte of `member` was sent; `after` is the descriptor's fstat after the last read."""
+
+
 def tar_stream(snapshot: ContextSnapshot, extra: Mapping[str, bytes | Path] = _NO_EXTRA,
-               chunk_size: int = 1 << 20) -> Iterator[bytes]:
+               chunk_size: int = 1 << 20, sink: ContentSink | None = None) -> Iterator[bytes]:
     """The context as an uncompressed POSIX (pax) tar, in chunks of chunk_size bytes (the last one shorter).
 
     `extra` adds members after the context under names the caller chooses: bytes, or a Path whose content is
@@ -46,7 +58,7 @@ def tar_stream(snapshot: ContextSnapshot, extra: Mapping[str, bytes | Path] = _N
         raise ValueError(f"chunk_size must be at least {_BLOCK} bytes")
     _refuse_links_out(snapshot)
     members = _extra_members(snapshot, extra)
-    return _stream(snapshot, members, chunk_size)
+    return _stream(snapshot, members, chunk_size, sink)
 
 
 def _refuse_links_out(snapshot: ContextSnapshot) -> None:
@@ -116,12 +128,12 @@ def _extra_size(name: str, content: bytes | Path) -> int:
 
 
 def _stream(snapshot: ContextSnapshot, members: list[tuple[str, bytes | Path, int]],
-            chunk_size: int) -> Iterator[bytes]:
+            chunk_size: int, sink: ContentSink | None) -> Iterator[bytes]:
     out = _Chunks(chunk_size)
     for entry in snapshot.entries:
         yield from out.add(_header(entry.path, entry.kind, entry.size, entry.mode, int(entry.mtime), entry.link))
         if entry.kind == FILE:
-            yield from _file_content(out, snapshot.root / entry.path, entry.size, entry.path)
+            yield from _file_content(out, snapshot.root / entry.path, entry.size, entry.path, sink=sink)
     for directory in _missing_parents(snapshot, [name for name, _, _ in members]):
         yield from out.add(_header(directory, DIR, 0, _EXTRA_DIR_MODE, 0, None))
     for name, content, size in members:
@@ -129,7 +141,7 @@ def _stream(snapshot: ContextSnapshot, members: list[tuple[str, bytes | Path, in
             yield from out.add(_header(name, FILE, size, _EXTRA_FILE_MODE, 0, None))
             yield from out.add(bytes(content) + _padding(size))
         else:
-            yield from _file_content(out, Path(content), size, name, header_name=name)
+            yield from _file_content(out, Path(content), size, name, header_name=name, sink=sink)
     yield from out.add(bytes(2 * _BLOCK))
     yield from out.add(bytes(-out.total % _RECORD))  # like tar(1) and tarfile: whole 10 KiB records
     yield from out.flush()
@@ -164,11 +176,12 @@ def _padding(size: int) -> bytes:
     return bytes(-size % _BLOCK)
 
 
-def _file_content(out: _Chunks, path: Path, size: int, label: str,
-                  header_name: str | None = None) -> Iterator[bytes]:
+def _file_content(out: _Chunks, path: Path, size: int, label: str, header_name: str | None = None,
+                  sink: ContentSink | None = None) -> Iterator[bytes]:
     """Exactly `size` bytes of the file, then tar padding; BuildError if the file is not what scan saw.
 
-    With header_name, the member's header comes first, with the mode and mtime of the file as opened.
+    With header_name, the member's header comes first, with the mode and mtime of the file as opened. The
+    member's name is header_name, else label (the path in the context).
     """
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -182,13 +195,19 @@ def _file_content(out: _Chunks, path: Path, size: int, label: str,
             raise _changed(label, size, info.st_size if stat.S_ISREG(info.st_mode) else None)
         if header_name is not None:
             yield from out.add(_header(header_name, FILE, size, stat.S_IMODE(info.st_mode), int(info.st_mtime), None))
+        member = header_name if header_name is not None else label
+        feed = sink.start(member, info) if sink is not None else None
         remaining = size
         while remaining:
             data = os.read(fd, min(remaining, out.size))
             if not data:
                 raise _changed(label, size, size - remaining)
             remaining -= len(data)
+            if feed is not None:
+                feed(data)
             yield from out.add(data)
+        if sink is not None:
+            sink.end(member, os.fstat(fd))
     finally:
         os.close(fd)
     yield from out.add(_padding(size))
