@@ -20,7 +20,6 @@ from typing import BinaryIO
 
 from builder.errors import ConfigError
 
-
 PARTIAL_SUFFIX = ".imgctl-partial"  # a file being written; one left behind means its writer was killed
 
 

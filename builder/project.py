@@ -98,7 +98,7 @@ def base_images_of(profile: Profile, engine: Any | None, document: Document | No
     document = document if document is not None else Document.read(profile.containerfile)
     refs = base_images(document, profile.build_args, profile.target)
     if engine is None:
-        return BaseImages(facts=None if refs else {}, digests={ref: None for ref in refs}, document=document)
+        return BaseImages(facts=None if refs else {}, digests=dict.fromkeys(refs), document=document)
     facts: dict[str, ImageFacts] = {}
     digests: dict[str, str | None] = {}
     for ref in refs:
@@ -188,7 +188,8 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
             continue
         for raw in instruction.args[:-1]:
             if "$" in raw:
-                warnings.append(f"line {instruction.line}: {instruction.keyword} {raw} uses a variable; check that the proposal keeps what it names")
+                warnings.append(f"line {instruction.line}: {instruction.keyword} {raw} uses a variable; "
+                                "check that the proposal keeps what it names")
                 continue
             if "://" in raw:
                 continue  # ADD of a URL reads nothing from the context

@@ -38,7 +38,8 @@ START_DEADLINE = 20.0  # seconds for the registry to answer GET /v2/
 
 @dataclass(frozen=True)
 class Cred:
-    """Stand-in for builder.registry.credentials.Credential (same fields, same secret-free repr), for the registry tests."""
+    """Stand-in for builder.registry.credentials.Credential (same fields, same secret-free repr), for the
+    registry tests."""
 
     registry: str
     username: str | None
@@ -63,8 +64,11 @@ def unavailable(reason: str) -> None:
 def require_tools(*tools: str) -> None:
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
-        hint = {"docker-registry": "apt-get install -y docker-registry", "openssl": "apt-get install -y openssl",
-                "skopeo": "apt-get install -y skopeo"}
+        hint = {
+            "docker-registry": "apt-get install -y docker-registry",
+            "openssl": "apt-get install -y openssl",
+            "skopeo": "apt-get install -y skopeo",
+        }
         unavailable("; ".join(f"{tool} is not installed ({hint.get(tool, 'install it')})" for tool in missing))
 
 
@@ -163,7 +167,9 @@ class Registry:
             else:
                 raise RuntimeError(f"docker-registry exited with {code}:\n{_tail(self.log_path)}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"docker-registry did not answer GET /v2/ within {START_DEADLINE:.0f} s:\n{_tail(self.log_path)}")
+                raise RuntimeError(
+                    f"docker-registry did not answer GET /v2/ within {START_DEADLINE:.0f} s:\n{_tail(self.log_path)}"
+                )
 
 
 def _answers(port: int, context: ssl.SSLContext | None) -> bool:
@@ -220,10 +226,11 @@ def start_registry(root: Path, *, auth: bool = True, tls: bool = False) -> Regis
             "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {root / 'storage'}\n  delete:\n    enabled: true\n"
             "  maintenance:\n    uploadpurging:\n      enabled: false\n"
-            f"http:\n  addr: {LOOPBACK}:{port}\n  secret: {secrets.token_hex(16)}\n{tls_yaml}"
-            + auth_yaml
+            f"http:\n  addr: {LOOPBACK}:{port}\n  secret: {secrets.token_hex(16)}\n{tls_yaml}" + auth_yaml
         )
-        registry = Registry(host=f"{LOOPBACK}:{port}", username=username, password=password, ca_dir=ca_dir, root=root, tls=tls)
+        registry = Registry(
+            host=f"{LOOPBACK}:{port}", username=username, password=password, ca_dir=ca_dir, root=root, tls=tls
+        )
         try:
             registry.start()
             return registry
@@ -246,9 +253,23 @@ def _make_certificates(directory: Path) -> Path:
     # EC keys: generated in milliseconds, where RSA 2048 takes a noticeable part of a second.
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     _openssl(
-        "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=imgctl test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        "-addext", "subjectKeyIdentifier=hash",
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=imgctl test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-addext",
+        "subjectKeyIdentifier=hash",
         cwd=directory,
     )
     _openssl("req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=directory)
@@ -261,8 +282,21 @@ def _make_certificates(directory: Path) -> Path:
         "authorityKeyIdentifier=keyid,issuer\n"
     )
     _openssl(
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.crt", "-days", "2", "-extfile", "server.ext",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
         cwd=directory,
     )
     ca_dir = directory / "certs.d"
@@ -315,9 +349,17 @@ def write_oci_layout(directory: Path, tag: str, *, content: bytes = b"imgctl tes
         {
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(config), "size": len(config)},
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": blob(config),
+                "size": len(config),
+            },
             "layers": [
-                {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(layer_gz), "size": len(layer_gz)}
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": blob(layer_gz),
+                    "size": len(layer_gz),
+                }
             ],
         },
         sort_keys=True,
@@ -338,7 +380,9 @@ def write_oci_layout(directory: Path, tag: str, *, content: bytes = b"imgctl tes
     return manifest
 
 
-def push_image(registry: Registry, repository: str, tag: str, workdir: Path, *, content: bytes = b"imgctl test\n") -> PushedImage:
+def push_image(
+    registry: Registry, repository: str, tag: str, workdir: Path, *, content: bytes = b"imgctl test\n"
+) -> PushedImage:
     """Push a one-file image to `registry` with `skopeo copy` (no podman, no container storage)."""
     require_tools("skopeo")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -354,9 +398,16 @@ def push_image(registry: Registry, repository: str, tag: str, workdir: Path, *, 
     reference = f"{registry.host}/{repository}:{tag}"
     result = subprocess.run(
         [
-            "skopeo", f"--policy={policy}", "copy", "--quiet", "--preserve-digests",
-            f"--dest-authfile={authfile}", *tls_args, f"--digestfile={digestfile}",
-            f"oci:{layout}:{tag}", f"docker://{reference}",
+            "skopeo",
+            f"--policy={policy}",
+            "copy",
+            "--quiet",
+            "--preserve-digests",
+            f"--dest-authfile={authfile}",
+            *tls_args,
+            f"--digestfile={digestfile}",
+            f"oci:{layout}:{tag}",
+            f"docker://{reference}",
         ],
         capture_output=True,
         text=True,
@@ -547,7 +598,7 @@ class FaultProxy:
         while not self._stopping.is_set():
             try:
                 client, _ = self._listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -611,7 +662,7 @@ class FaultProxy:
                     return b""
                 try:
                     chunk = client.recv(65536)
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 if not chunk:
                     break
@@ -642,7 +693,9 @@ class FaultProxy:
         client.sendall(head if _method_of(first) == b"HEAD" else head + body)
         client.shutdown(socket.SHUT_WR)
 
-    def _pipe(self, client: socket.socket, upstream: socket.socket, first: bytes, counter: RequestCounter | None) -> None:
+    def _pipe(
+        self, client: socket.socket, upstream: socket.socket, first: bytes, counter: RequestCounter | None
+    ) -> None:
         sent_up = 0
         may_drop = self.drop_after_bytes is not None
 
@@ -719,4 +772,3 @@ def _shutdown_write(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_WR)
     except OSError:
         pass
-

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from builder.oci import refs
 from builder.config.files import ProfileFile
 from builder.config.kinds import Invalid, KeyPath, did_you_mean
 from builder.config.locate import Source
 from builder.config.schema import SCHEMA, SETTINGS, Setting, fresh
 from builder.errors import ConfigError
+from builder.oci import refs
 
 
 class Values:

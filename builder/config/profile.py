@@ -14,7 +14,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from builder.oci import refs
 from builder.config import templates
 from builder.config.clock import command_time
 from builder.config.files import ProfileFile, absolute, read_chain
@@ -23,6 +22,7 @@ from builder.config.locate import render_path
 from builder.config.merge import Values, each_string, merged, normalized_image, require
 from builder.config.schema import SCHEMA, SETTINGS, Setting, fresh
 from builder.errors import ConfigError
+from builder.oci import refs
 from builder.vcs import Checkout, GitInfo
 
 

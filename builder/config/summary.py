@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.oci import refs
 from builder.config import templates
 from builder.config.files import ProfileFile, absolute, list_profiles, read_chain
 from builder.config.merge import each_string, merged, normalized_image
 from builder.config.schema import SCHEMA
 from builder.errors import ConfigError
+from builder.oci import refs
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,9 @@ class PodmanService:
     def podman(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True, check=check)
 
-    def imgctl(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def imgctl(
+        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         """Run the real CLI in a subprocess, the way a user or a Makefile does."""
         run_env = {**self.env, "CONTAINER_HOST": self.url, **(env or {})}
         return subprocess.run(
@@ -83,17 +85,11 @@ def write_engine_config(directory: Path) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     containers_conf = directory / "containers.conf"
     containers_conf.write_text(
-        "[containers]\n"
-        'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n'
-        "[engine]\n"
-        'runtime = "runc"\n'
+        '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n'
     )
     storage_conf = directory / "storage.conf"
     storage_conf.write_text(
-        "[storage]\n"
-        'driver = "vfs"\n'
-        f'graphroot = "{directory / "storage"}"\n'
-        f'runroot = "{directory / "run"}"\n'
+        f'[storage]\ndriver = "vfs"\ngraphroot = "{directory / "storage"}"\nrunroot = "{directory / "run"}"\n'
     )
     env = dict(os.environ)
     env.update(
@@ -119,9 +115,7 @@ def make_busybox_image(service: PodmanService, tag: str, workdir: Path) -> None:
     context.mkdir(parents=True, exist_ok=True)
     shutil.copy(busybox, context / "busybox")
     (context / "Containerfile").write_text(
-        "FROM scratch\n"
-        "COPY busybox /bin/busybox\n"
-        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
     )
     service.podman("build", "-q", "-t", tag, str(context))
 
@@ -133,7 +127,7 @@ def podman_service(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("podman")
     env = write_engine_config(root / "config")
     sock = root / "podman.sock"
-    log = open(root / "service.log", "wb")
+    log = open(root / "service.log", "wb")  # noqa: SIM115 -- the service writes to it until the session ends
     proc = subprocess.Popen(
         ["podman", "system", "service", "--time=0", f"unix://{sock}"],
         env=env,

@@ -228,7 +228,7 @@ def test_imgctl_builds_what_podman_builds(podman_service: PodmanService, workdir
         plain_config = podman_service.inspect(plain)["Config"]
         ours_config = podman_service.inspect(ours)["Config"]
         assert {k: plain_config.get(k) for k in RUN_CONFIG} == {k: ours_config.get(k) for k in RUN_CONFIG}
-        own = {k: v for k, v in (plain_config.get("Labels") or {}).items()}
+        own = dict((plain_config.get("Labels") or {}).items())
         assert own.items() <= (ours_config.get("Labels") or {}).items()
     finally:
         podman_service.podman("rmi", "-f", plain, ours, check=False)

@@ -28,7 +28,9 @@ def cred(registry: Registry, password: str | None = None) -> Cred:
     return Cred(registry.host, registry.username, password if password is not None else registry.password)
 
 
-def client(registry: Registry | str, credential: Cred | None, tls: TLSConfig = PLAIN, **options: object) -> RegistryClient:
+def client(
+    registry: Registry | str, credential: Cred | None, tls: TLSConfig = PLAIN, **options: object
+) -> RegistryClient:
     host = registry.host if isinstance(registry, Registry) else registry
     options.setdefault("backoff", 0.01)
     options.setdefault("timeout", 10.0)
@@ -51,8 +53,12 @@ def test_check_login_good_credentials(registry: Registry) -> None:
 
 def test_check_login_with_builder_auth_credential(registry: Registry) -> None:
     credential = Credential(
-        registry=registry.host, username=registry.username, password=registry.password,
-        identity_token=None, source="test auth.json", key=registry.host,
+        registry=registry.host,
+        username=registry.username,
+        password=registry.password,
+        identity_token=None,
+        source="test auth.json",
+        key=registry.host,
     )
     with client(registry, credential) as c:
         assert c.check_login() == "Basic auth accepted"
@@ -103,13 +109,16 @@ def test_tls_accepted_without_verification(tls_registry: Registry) -> None:
 
 
 def test_tls_bad_password_still_auth_error(tls_registry: Registry) -> None:
-    with client(tls_registry, cred(tls_registry, "nope"), TLSConfig(cert_dir=tls_registry.ca_dir)) as c:
-        with pytest.raises(AuthError):
-            c.check_login()
+    tls = TLSConfig(cert_dir=tls_registry.ca_dir)
+    with client(tls_registry, cred(tls_registry, "nope"), tls) as c, pytest.raises(AuthError):
+        c.check_login()
 
 
 def test_plain_registry_with_verification_on_says_no_tls(registry: Registry) -> None:
-    with client(registry, cred(registry), TLSConfig(verify=True)) as c, pytest.raises(RegistryError, match="does not speak TLS"):
+    with (
+        client(registry, cred(registry), TLSConfig(verify=True)) as c,
+        pytest.raises(RegistryError, match="does not speak TLS"),
+    ):
         c.check_login()
 
 

@@ -45,7 +45,9 @@ def _user() -> pwd.struct_passwd:
         pytest.fail(f"user {name} does not exist")
 
 
-def _as_user(user: pwd.struct_passwd, env: dict[str, str], command: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _as_user(
+    user: pwd.struct_passwd, env: dict[str, str], command: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     return subprocess.run(
         ["su", "-", user.pw_name, "-c", f"env {assignments} {command}"],
@@ -56,7 +58,9 @@ def _as_user(user: pwd.struct_passwd, env: dict[str, str], command: str, timeout
 
 
 def _readable_copy(source: Path, target: Path) -> None:
-    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", ".venv", ".git", "*.pyc"))
+    shutil.copytree(
+        source, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", ".venv", ".git", "*.pyc")
+    )
 
 
 def test_build_and_push_as_a_rootless_ci_user(registry, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -10,8 +10,8 @@ import pytest
 from builder.containerfile.document import Document
 from builder.containerfile.reach import Reach, image_facts, prune, reach
 from builder.containerfile.stages import ImageFacts, Source
-from builder.context.walk import scan
 from builder.context.rules import IgnoreRules
+from builder.context.walk import scan
 
 IMAGES = {name: ImageFacts(env=frozenset({"PATH", "HOME"})) for name in ("alpine", "golang:1.22", "img:1", "img")}
 

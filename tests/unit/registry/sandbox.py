@@ -103,7 +103,5 @@ class Sandbox:
         return lookup(reference, env=self.env, uid=4242, **kwargs)  # type: ignore[arg-type]
 
 
-
 def helper_answer(user: str, secret: str = HELPER_SECRET) -> str:
     return json.dumps({"ServerURL": HOST, "Username": user, "Secret": secret})
-

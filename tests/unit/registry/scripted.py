@@ -100,5 +100,3 @@ def client_for(server: ScriptedServer, credential: Cred | None = None, **options
 
 def basic_header(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-

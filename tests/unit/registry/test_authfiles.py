@@ -43,17 +43,43 @@ def test_auth_files_default_order() -> None:
     ("env", "authfile", "expected"),
     [
         # No XDG_RUNTIME_DIR: the per-UID file under /run/containers.
-        ({"HOME": "/h"}, None, ["/run/containers/77/auth.json", "/h/.config/containers/auth.json", "/h/.docker/config.json", "/h/.dockercfg"]),
+        (
+            {"HOME": "/h"},
+            None,
+            [
+                "/run/containers/77/auth.json",
+                "/h/.config/containers/auth.json",
+                "/h/.docker/config.json",
+                "/h/.dockercfg",
+            ],
+        ),
         # Empty variables count as unset, as in Go.
-        ({"HOME": "/h", "XDG_RUNTIME_DIR": "", "XDG_CONFIG_HOME": "", "DOCKER_CONFIG": "", "REGISTRY_AUTH_FILE": ""}, None,
-         ["/run/containers/77/auth.json", "/h/.config/containers/auth.json", "/h/.docker/config.json", "/h/.dockercfg"]),
-        ({"HOME": "/h", "XDG_RUNTIME_DIR": "/r", "XDG_CONFIG_HOME": "/x", "DOCKER_CONFIG": "/d"}, None,
-         ["/r/containers/auth.json", "/x/containers/auth.json", "/d/config.json", "/h/.dockercfg"]),
+        (
+            {"HOME": "/h", "XDG_RUNTIME_DIR": "", "XDG_CONFIG_HOME": "", "DOCKER_CONFIG": "", "REGISTRY_AUTH_FILE": ""},
+            None,
+            [
+                "/run/containers/77/auth.json",
+                "/h/.config/containers/auth.json",
+                "/h/.docker/config.json",
+                "/h/.dockercfg",
+            ],
+        ),
+        (
+            {"HOME": "/h", "XDG_RUNTIME_DIR": "/r", "XDG_CONFIG_HOME": "/x", "DOCKER_CONFIG": "/d"},
+            None,
+            ["/r/containers/auth.json", "/x/containers/auth.json", "/d/config.json", "/h/.dockercfg"],
+        ),
         # An explicit file replaces the runtime-dir file; the fallbacks stay (podman 4.3.1).
-        ({"HOME": "/h", "XDG_RUNTIME_DIR": "/r", "REGISTRY_AUTH_FILE": "/e.json"}, None,
-         ["/e.json", "/h/.config/containers/auth.json", "/h/.docker/config.json", "/h/.dockercfg"]),
-        ({"HOME": "/h", "XDG_RUNTIME_DIR": "/r", "REGISTRY_AUTH_FILE": "/e.json"}, Path("/a.json"),
-         ["/a.json", "/h/.config/containers/auth.json", "/h/.docker/config.json", "/h/.dockercfg"]),
+        (
+            {"HOME": "/h", "XDG_RUNTIME_DIR": "/r", "REGISTRY_AUTH_FILE": "/e.json"},
+            None,
+            ["/e.json", "/h/.config/containers/auth.json", "/h/.docker/config.json", "/h/.dockercfg"],
+        ),
+        (
+            {"HOME": "/h", "XDG_RUNTIME_DIR": "/r", "REGISTRY_AUTH_FILE": "/e.json"},
+            Path("/a.json"),
+            ["/a.json", "/h/.config/containers/auth.json", "/h/.docker/config.json", "/h/.dockercfg"],
+        ),
     ],
 )
 def test_auth_files_table(env: dict[str, str], authfile: Path | None, expected: list[str]) -> None:
@@ -70,12 +96,13 @@ def test_auth_files_without_home_uses_the_password_database() -> None:
     assert files[-1] == (Path(pwd.getpwuid(uid).pw_dir) / ".dockercfg", True)
 
 
-
 # --- file problems --------------------------------------------------------------------------------------
 
 
 def test_malformed_json_names_file_and_line_not_content(box: Sandbox) -> None:
-    text = '{\n  "auths": {\n    "%s": {"auth": "%s"}\n    "quay.io": {}\n  }\n}\n' % (HOST, b64(f"u:{PASSWORD}"))
+    text = '{{\n  "auths": {{\n    "{}": {{"auth": "{}"}}\n    "quay.io": {{}}\n  }}\n}}\n'.format(
+        HOST, b64(f"u:{PASSWORD}")
+    )
     box.write(box.config_file, text)
     with pytest.raises(ConfigError) as caught:
         box.lookup()
@@ -203,7 +230,9 @@ def test_the_same_file_twice_is_read_once(box: Sandbox) -> None:
     assert len(box.calls("empty")) == 1
 
 
-@pytest.mark.parametrize(("mode", "warns"), [(0o644, True), (0o640, True), (0o604, True), (0o600, False), (0o400, False)])
+@pytest.mark.parametrize(
+    ("mode", "warns"), [(0o644, True), (0o640, True), (0o604, True), (0o600, False), (0o400, False)]
+)
 def test_permission_warning(box: Sandbox, mode: int, warns: bool) -> None:
     box.write(box.docker_file, {"auths": {HOST: entry("u")}}, mode=mode)
     found = box.lookup()
@@ -214,12 +243,12 @@ def test_permission_warning(box: Sandbox, mode: int, warns: bool) -> None:
 def test_permission_warning_for_a_read_file_that_did_not_match(box: Sandbox) -> None:
     box.write(box.runtime_file, {"auths": {"quay.io": entry("q")}}, mode=0o644)
     box.write(box.docker_file, {"auths": {HOST: entry("u")}})
-    assert box.lookup().warnings == (f"{box.runtime_file} is readable by other users (mode 0644); run chmod 600 {box.runtime_file}",)
+    assert box.lookup().warnings == (
+        f"{box.runtime_file} is readable by other users (mode 0644); run chmod 600 {box.runtime_file}",
+    )
 
 
 def test_no_permission_warning_for_a_file_without_secrets(box: Sandbox) -> None:
     box.helper("good", stdout=helper_answer("u"))
     box.write(box.docker_file, {"auths": {"quay.io": {}}, "credHelpers": {HOST: "good"}}, mode=0o644)
     assert box.lookup().warnings == ()
-
-

@@ -49,5 +49,3 @@ from builder.registry.challenge import Challenge, parse_www_authenticate
 )
 def test_parse_www_authenticate(header: str, expected: list[Challenge]) -> None:
     assert parse_www_authenticate(header) == expected
-
-

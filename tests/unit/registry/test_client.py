@@ -126,8 +126,12 @@ def test_get_manifest_checks_the_digest_and_the_type(serve) -> None:
     body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
     good = "sha256:" + hashlib.sha256(body).hexdigest()
     answers = {
-        "/v2/team/app/manifests/good": Reply(200, {"Content-Type": MANIFEST_MEDIA_TYPES[1], "Docker-Content-Digest": good}, body),
-        "/v2/team/app/manifests/lying": Reply(200, {"Content-Type": MANIFEST_MEDIA_TYPES[1], "Docker-Content-Digest": DIGEST}, body),
+        "/v2/team/app/manifests/good": Reply(
+            200, {"Content-Type": MANIFEST_MEDIA_TYPES[1], "Docker-Content-Digest": good}, body
+        ),
+        "/v2/team/app/manifests/lying": Reply(
+            200, {"Content-Type": MANIFEST_MEDIA_TYPES[1], "Docker-Content-Digest": DIGEST}, body
+        ),
         "/v2/team/app/manifests/odd": Reply(200, {"Content-Type": "text/html"}, body),
     }
     server = serve(lambda r: answers.get(r.path, Reply(404)))
@@ -185,7 +189,11 @@ class TokenServer:
                 return Reply(401)
             token = f"tok-{len(self.issued)}-{r.query.get('scope', ['-'])[0]}"
             self.issued.append(token)
-            return Reply(200, {"Content-Type": "application/json"}, json.dumps({"token": token, "expires_in": self.expires_in}).encode())
+            return Reply(
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"token": token, "expires_in": self.expires_in}).encode(),
+            )
         auth = r.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.issued:
             scope = "" if r.path == "/v2/" else f',scope="repository:{r.path.split("/manifests/")[0][4:]}:pull"'
@@ -224,7 +232,10 @@ def test_a_manifest_put_asks_for_a_push_token(serve) -> None:
     with client_for(tokens.server, Cred(tokens.server.host, "bob", "pw")) as client:
         assert client.manifest_digest("team/app", "v1") == DIGEST
         assert client.put_manifest("team/app", "v2", manifest) == DIGEST
-    assert [r.query["scope"] for r in tokens.token_requests()] == [["repository:team/app:pull"], ["repository:team/app:pull,push"]]
+    assert [r.query["scope"] for r in tokens.token_requests()] == [
+        ["repository:team/app:pull"],
+        ["repository:team/app:pull,push"],
+    ]
 
 
 def test_bearer_token_renewed_after_expiry(serve) -> None:
@@ -319,7 +330,9 @@ def assert_no_secret(text: str, *secrets: str) -> None:
 
 
 @pytest.fixture
-def everything_logged(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+def everything_logged(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
     """Debug logging on everywhere, and http.client's header dump switched on process-wide."""
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(http.client.HTTPConnection, "debuglevel", 1)
@@ -348,7 +361,9 @@ def test_bearer_token_and_identity_token_never_shown(serve, everything_logged) -
         if r.path == "/token":
             return Reply(200, body=json.dumps({"token": TOKEN_SECRET, "expires_in": 300}).encode())
         # the registry refuses every token: the flow must give up with an AuthError
-        return Reply(401, {"WWW-Authenticate": f'Bearer realm="http://{server.host}/token",service="s",error="invalid_token"'})
+        return Reply(
+            401, {"WWW-Authenticate": f'Bearer realm="http://{server.host}/token",service="s",error="invalid_token"'}
+        )
 
     server = serve(handler)
     for cred in (Cred(server.host, "bob", PASSWORD), Cred(server.host, None, None, identity_token=IDENTITY_SECRET)):
@@ -367,7 +382,10 @@ def test_token_server_failure_never_shows_secrets(serve, everything_logged) -> N
         return Reply(401, {"WWW-Authenticate": f'Bearer realm="http://{server.host}/token?x=1",service="s"'})
 
     server = serve(handler)
-    with client_for(server, Cred(server.host, "bob", PASSWORD), retries=1) as client, pytest.raises(RegistryError) as caught:
+    with (
+        client_for(server, Cred(server.host, "bob", PASSWORD), retries=1) as client,
+        pytest.raises(RegistryError) as caught,
+    ):
         client.check_login()
     assert "500" in str(caught.value)
     assert len([s for s in server.seen if s.path == "/token"]) == 2  # a 5xx token server is retried too
@@ -456,7 +474,9 @@ def test_a_silent_server_times_out_within_bounds() -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        client = RegistryClient(f"127.0.0.1:{port}", None, TLSConfig(verify=False), timeout=0.2, retries=1, sleep=sleeps)
+        client = RegistryClient(
+            f"127.0.0.1:{port}", None, TLSConfig(verify=False), timeout=0.2, retries=1, sleep=sleeps
+        )
         with client, pytest.raises(RegistryError, match="timed out") as caught:
             client.check_login()
         assert "after 2 attempts" in str(caught.value) and len(sleeps) == 1
@@ -586,4 +606,3 @@ def test_fault_proxy_drops_large_uploads(serve) -> None:
 def test_fault_proxy_refuses_non_loopback_targets() -> None:
     with pytest.raises(ValueError):
         FaultProxy("10.0.0.1:5000")
-

@@ -49,7 +49,7 @@ def _place(box: Sandbox, name: str, user: str) -> None:
 
 @pytest.mark.parametrize("first", FILES[1:])
 def test_each_file_wins_over_the_later_ones(box: Sandbox, first: str) -> None:
-    for name in FILES[FILES.index(first):]:
+    for name in FILES[FILES.index(first) :]:
         _place(box, name, name)
     found = box.lookup()
     assert found.credential is not None
@@ -190,11 +190,20 @@ def test_legacy_file_tries_only_the_host_as_exact_key(box: Sandbox) -> None:
     assert found.credential is not None and found.credential.username == "b"
 
 
-DOCKER_HUB_KEYS = ["docker.io", "index.docker.io", "registry-1.docker.io", "https://index.docker.io/v1/", "http://registry-1.docker.io"]
+DOCKER_HUB_KEYS = [
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "https://index.docker.io/v1/",
+    "http://registry-1.docker.io",
+]
 
 
 @pytest.mark.parametrize("key", DOCKER_HUB_KEYS)
-@pytest.mark.parametrize("reference", ["docker.io/library/alpine", "docker.io/alpine", "index.docker.io/alpine", "registry-1.docker.io/library/alpine"])
+@pytest.mark.parametrize(
+    "reference",
+    ["docker.io/library/alpine", "docker.io/alpine", "index.docker.io/alpine", "registry-1.docker.io/library/alpine"],
+)
 def test_docker_hub_aliases(box: Sandbox, key: str, reference: str) -> None:
     box.write(box.docker_file, {"auths": {key: entry("hub")}})
     found = box.lookup(reference)
@@ -287,7 +296,6 @@ def test_invalid_base64_is_a_config_error_naming_the_key(box: Sandbox) -> None:
     assert PASSWORD not in text
 
 
-
 # --- credsStore (imgctl's addition) ---------------------------------------------------------------------
 
 
@@ -357,11 +365,13 @@ def test_creds_store_in_legacy_file_is_just_a_host_named_credsStore(box: Sandbox
     assert box.calls("store") == []
 
 
-
 # --- references, hints, headers -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reference", ["team/api", "api", "localhost", f"{HOST}/api:1.0", f"{HOST}/api@sha256:{'a' * 64}", "https://x.io/api", ""])
+@pytest.mark.parametrize(
+    "reference",
+    ["team/api", "api", "localhost", f"{HOST}/api:1.0", f"{HOST}/api@sha256:{'a' * 64}", "https://x.io/api", ""],
+)
 def test_references_without_host_or_with_tag_are_rejected(box: Sandbox, reference: str) -> None:
     with pytest.raises(ValueError):
         box.lookup(reference)
@@ -426,7 +436,7 @@ def test_credential_repr_and_str_are_redacted() -> None:
     expected = f"Credential(registry='{HOST}', username='u', source='/f.json', key='{HOST}', secret=<redacted>)"
     assert repr(credential) == str(credential) == expected
     assert PASSWORD not in repr(Lookup(REF, credential, (), ()))
-    assert f"{credential}" == expected and "%s" % (credential,) == expected
+    assert f"{credential}" == expected and f"{credential}" == expected
 
 
 def test_credential_is_frozen() -> None:
@@ -440,7 +450,8 @@ def test_import_is_stdlib_only() -> None:
 
     code = (
         "import sys; import builder.registry.credentials; "
-        "third = [m for m in sys.modules if m.split('.')[0] not in sys.stdlib_module_names and m.split('.')[0] != 'builder' and not m.startswith('_')]; "
+        "third = [m for m in sys.modules if m.split('.')[0] not in sys.stdlib_module_names "
+        "and m.split('.')[0] != 'builder' and not m.startswith('_')]; "
         "print(third)"
     )
     assert sp.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
@@ -472,11 +483,11 @@ def _scenarios(box: Sandbox) -> list[tuple[str, object]]:
         return REF
 
     def malformed() -> str:
-        box.write(box.config_file, '{"auths": {"%s": {"auth": "%s", }}}' % (HOST, b64(f"u:{PASSWORD}")))
+        box.write(box.config_file, '{{"auths": {{"{}": {{"auth": "{}", }}}}}}'.format(HOST, b64(f"u:{PASSWORD}")))
         return REF
 
     def malformed_unterminated() -> str:
-        box.write(box.config_file, '{"auths": {"%s": {"auth": "%s' % (HOST, b64(f"u:{PASSWORD}")))
+        box.write(box.config_file, '{{"auths": {{"{}": {{"auth": "{}'.format(HOST, b64(f"u:{PASSWORD}")))
         return REF
 
     def bad_base64() -> str:
@@ -502,10 +513,22 @@ def _scenarios(box: Sandbox) -> list[tuple[str, object]]:
         box.write(box.runtime_file, {"credHelpers": {HOST: "nf"}})
         return REF
 
-    return [(f.__name__, f) for f in (
-        success_file, success_helper, success_token_helper, skipped_entries, malformed, malformed_unterminated,
-        bad_base64, wrong_type, helper_fails_loudly, helper_garbage, helper_not_found_with_secret_on_stderr,
-    )]
+    return [
+        (f.__name__, f)
+        for f in (
+            success_file,
+            success_helper,
+            success_token_helper,
+            skipped_entries,
+            malformed,
+            malformed_unterminated,
+            bad_base64,
+            wrong_type,
+            helper_fails_loudly,
+            helper_garbage,
+            helper_not_found_with_secret_on_stderr,
+        )
+    ]
 
 
 SCENARIOS = [name for name, _ in _scenarios(Sandbox(Path("/nonexistent"), {}))]
@@ -534,4 +557,3 @@ def test_secrets_never_leak(box: Sandbox, scenario: str, caplog: pytest.LogCaptu
     everything = "\n".join(shown)
     for secret in secrets():
         assert secret not in everything, f"{scenario}: a secret leaked"
-

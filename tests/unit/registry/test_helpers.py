@@ -37,7 +37,10 @@ def test_cred_helpers_beat_auths_of_the_same_file(box: Sandbox) -> None:
 
 def test_cred_helpers_match_the_exact_host_only(box: Sandbox) -> None:
     box.helper("good", stdout=helper_answer("helper-user"))
-    box.write(box.runtime_file, {"auths": {HOST: entry("file")}, "credHelpers": {f"https://{HOST}": "good", f"{HOST}/team": "good"}})
+    box.write(
+        box.runtime_file,
+        {"auths": {HOST: entry("file")}, "credHelpers": {f"https://{HOST}": "good", f"{HOST}/team": "good"}},
+    )
     credential = box.lookup().credential
     assert credential is not None and credential.username == "file"
     assert box.calls("good") == []
@@ -137,5 +140,3 @@ def test_helper_names_with_a_path_are_rejected(box: Sandbox, name: str) -> None:
     box.write(box.runtime_file, {"credHelpers": {HOST: name}})
     with pytest.raises(ConfigError, match="is not a credential helper name"):
         box.lookup()
-
-

@@ -30,5 +30,3 @@ def test_cert_dir_bundle_removed_on_close(tmp_path: Path) -> None:
     client.close()
     assert not bundle.exists()
     client.close()  # twice is fine
-
-
