@@ -246,7 +246,7 @@ def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
     offline = project_mod.base_images_of(profile, None)
     if offline.facts is not None:
         return offline
-    from builder.engine import connect
+    from builder.engine.podman import connect
     from builder.errors import EngineError
 
     options: GlobalOptions = ctx.obj
@@ -353,8 +353,8 @@ def build_command(
                 render.print_plan(document)
         return
 
-    from builder.build import run_build
-    from builder.engine import connect
+    from builder.build.execute import run_build
+    from builder.engine.podman import connect
     from builder.inputs import HashCache
 
     options: GlobalOptions = ctx.obj
@@ -432,8 +432,8 @@ def push_command(
 ) -> None:
     """Push what `imgctl build` made: every tag to every destination, then ask each registry for the digest."""
     from builder import render
-    from builder.engine import connect
-    from builder.push import local_image
+    from builder.engine.podman import connect
+    from builder.push.execute import local_image
 
     project = _project(ctx)
     profiles = [project.profile(name, sets) for name in names]
@@ -459,7 +459,7 @@ def push_command(
 
 def _push(engine: Any, profile: str, image_id: str, tags: Any, destinations: Any, flags: "_PushFlags", live: bool, quiet: bool) -> Any:
     from builder import render
-    from builder.push import push_image
+    from builder.push.execute import push_image
 
     with render.PushDisplay(live=live, quiet=quiet) as display:
         return push_image(engine, profile, image_id, tags, destinations, flags.options(), display.on_event)
@@ -475,8 +475,8 @@ def save_command(
 ) -> None:
     """Write the image `imgctl build` made to a tarball, without a registry (Kaniko's --no-push --tar-path)."""
     from builder import render
-    from builder.engine import connect
-    from builder.push import local_image
+    from builder.engine.podman import connect
+    from builder.push.execute import local_image
 
     if fmt not in ("oci-archive", "docker-archive"):
         raise ConfigError(f"expected oci-archive or docker-archive, got {fmt!r}", key="--format")
@@ -550,7 +550,7 @@ def auth_check_command(
 def _auth_destinations(ctx: typer.Context, targets: List[str], flags: "_PushFlags") -> list[Any]:
     """Repositories named directly, the push destinations of named profiles, or of every profile."""
     from builder.profiles import ProfileSummary, find_profiles_dir, summarize
-    from builder.push import Destination, checked_repository
+    from builder.push.execute import Destination, checked_repository
 
     options: GlobalOptions = ctx.obj
     explicit = bool(targets)
@@ -604,7 +604,7 @@ class _PushFlags:
         raise ConfigError(f"expected true or false, got {self.tls_verify!r}", key="--tls-verify", hint="--tls-verify=false")
 
     def destinations(self, profile: Any) -> Any:
-        from builder.push import destinations
+        from builder.push.execute import destinations
 
         if self.cert_dir is not None and not self.cert_dir.is_dir():
             raise ConfigError(f"{self.cert_dir} is not a directory", key="--cert-dir", hint="a directory holding the registry's CA as *.crt")
@@ -613,7 +613,7 @@ class _PushFlags:
         return destinations(profile, self.to, tls_verify=self.verify(), cert_dir=self.cert_dir.resolve() if self.cert_dir else None)
 
     def options(self) -> Any:
-        from builder.push import PushOptions
+        from builder.push.execute import PushOptions
 
         return PushOptions(retries=self.retries, retry_delay=self.retry_delay, authfile=self.authfile, env=dict(os.environ))
 

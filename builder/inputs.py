@@ -40,7 +40,7 @@ from typing import Any, Callable, Mapping, Sequence, Tuple
 
 from builder.context import DIR, FILE, SYMLINK, ContextSnapshot
 from builder.errors import ConfigError
-from builder.plan import INJECTED_PREFIX, TIME_VARYING_LABELS, BuildPlan
+from builder.build.plan import INJECTED_PREFIX, TIME_VARYING_LABELS, BuildPlan
 
 __all__ = [
     "COMPONENTS_LABEL",

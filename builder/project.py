@@ -20,7 +20,7 @@ from builder.auth import lookup, x_registry_config
 from builder.containerfile import ImageFacts, Reach, Source, base_images, image_facts, parse, prune, reach
 from builder.context import ContextSnapshot, scan
 from builder.ignore import IgnoreRules, find_ignore_file
-from builder.plan import BuildPlan, Provenance, plan_build
+from builder.build.plan import BuildPlan, Provenance, plan_build
 from builder.profiles import Profile, find_profiles_dir, load_profile
 
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from builder.containerfile import base_images, image_facts, prune, reach
 from builder.context import ContextSnapshot, scan, tar_stream
-from builder.engine import Endpoint, Engine
+from builder.engine.podman import Endpoint, Engine
 from builder.errors import ImgctlError
 from builder.ignore import IgnoreRules
 from tests.integration.conftest import BASE_IMAGE, PodmanService

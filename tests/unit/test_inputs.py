@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import builder.inputs as inputs_module
 from builder.errors import ConfigError
 from builder.inputs import COMPONENTS_LABEL, DIGEST_LABEL, HashCache, Inputs, compute, decode_label, explain
-from builder.plan import BuildPlan, Provenance, plan_build
+from builder.build.plan import BuildPlan, Provenance, plan_build
 from builder.profiles import load_profile
 from builder.project import snapshot
 
@@ -139,7 +139,7 @@ def test_unchanged_inputs_give_the_same_digest_across_caches_and_processes(proje
     script = (
         "import sys\n"
         "from builder.inputs import HashCache, compute\n"
-        "from builder.plan import Provenance, plan_build\n"
+        "from builder.build.plan import Provenance, plan_build\n"
         "from builder.profiles import load_profile\n"
         "from builder.project import snapshot\n"
         "from datetime import datetime, timezone\n"
@@ -565,7 +565,7 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
     script = (
         "import os, sys\n"
         "from builder.inputs import HashCache, compute\n"
-        "from builder.plan import Provenance, plan_build\n"
+        "from builder.build.plan import Provenance, plan_build\n"
         "from builder.profiles import load_profile\n"
         "from builder.project import snapshot\n"
         "from datetime import datetime, timezone\n"

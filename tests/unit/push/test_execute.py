@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from builder.errors import AuthError, RegistryError
-from builder.push import Destination, PushEvent, _tag_in_registry
+from builder.push.execute import Destination, PushEvent, _tag_in_registry
 from builder.registry import MANIFEST_MEDIA_TYPES, Manifest
 
 MANIFEST = Manifest(body=b"{}", media_type=MANIFEST_MEDIA_TYPES[1], digest="sha256:" + "ab" * 32)

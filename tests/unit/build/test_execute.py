@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builder.build import _image_with_inputs, _why_built
+from builder.build.execute import _image_with_inputs, _why_built
 from builder.inputs import COMPONENTS_LABEL, DIGEST_LABEL, HashCache, Inputs
 
 COMPONENTS = {"containerfile": "a" * 64, "file:src/app.py": "b" * 64, "target": "c" * 64}

@@ -25,7 +25,7 @@ from typing import Any
 
 from builder import refs
 from builder.auth import Credential, Lookup, login_hint, lookup
-from builder.engine import Engine
+from builder.engine.podman import Engine
 from builder.errors import AuthError, ConfigError, ImgctlError, RegistryError
 from builder.profiles import Profile
 from builder.registry import RegistryClient, TLSConfig, retry_delays

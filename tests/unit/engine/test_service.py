@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from builder.engine import candidate_endpoints
+from builder.engine.podman import candidate_endpoints
 
 
 def urls(url: str | None, env: dict[str, str]) -> list[tuple[str, str]]:

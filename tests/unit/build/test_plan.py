@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from builder.errors import ConfigError
-from builder.plan import OCI_MANIFEST, Provenance, plan_build
+from builder.build.plan import OCI_MANIFEST, Provenance, plan_build
 from builder.profiles import load_profile
 from builder.project import snapshot
 

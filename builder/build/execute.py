@@ -11,12 +11,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from builder.buildlog import BuildLog
+from builder.build.log import BuildLog
 from builder.context import tar_stream
-from builder.engine import Engine
+from builder.engine.podman import Engine
 from builder.errors import BuildError, VerifyError
 from builder.inputs import DIGEST_LABEL, NO_CHANGE, HashCache, Inputs, compute, decode_label, explain
-from builder.plan import TIME_VARYING_LABELS, BuildPlan
+from builder.build.plan import TIME_VARYING_LABELS, BuildPlan
 
 
 @dataclass(frozen=True)
