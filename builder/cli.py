@@ -246,7 +246,7 @@ def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
     offline = project_mod.base_images_of(profile, None)
     if offline.facts is not None:
         return offline
-    from builder.engine.podman import connect
+    from builder.engine.service import connect
     from builder.errors import EngineError
 
     options: GlobalOptions = ctx.obj
@@ -353,35 +353,35 @@ def build_command(
                 render.print_plan(document)
         return
 
-    from builder.build.execute import run_build
-    from builder.engine.podman import connect
+    from builder.build.execute import BuildRun, build_profiles
+    from builder.engine.service import connect
     from builder.inputs import HashCache
+    from builder.push.execute import PushJob, push_profiles
 
     options: GlobalOptions = ctx.obj
     live = render.is_interactive(sys.stderr)
-    cache = HashCache.open(os.environ)
-    results = []
+    run = BuildRun(now=project.now, env=os.environ, cache=HashCache.open(os.environ), authfile=authfile)
+    hinted: list[bool] = []
+
+    def on_plan(plan: Any) -> None:
+        if not hinted and not (quiet or as_json):
+            hinted.extend([True] if _suggest_ignore_file(plan) else [])
+
+    def on_result(result: Any) -> None:
+        if explain and not (quiet or as_json):
+            render.print_reasons(result)
+
+    @contextmanager
+    def display(profile: Any) -> Iterator[Any]:
+        with render.BuildDisplay(profile.name, live=live, quiet=quiet, prefix=len(profiles) > 1) as shown:
+            yield shown.on_event
+
     pushed = []
-    hinted = False
     with connect(options.url) as engine:
-        for profile in profiles:
-            bases = project_mod.base_images_of(profile, engine)
-            plan = project_mod.plan(profile, project.now, bases, walk_all=False)
-            for note in plan.notes:
-                log.debug("%s: %s", profile.name, note)
-            if not hinted and not (quiet or as_json):
-                hinted = _suggest_ignore_file(plan)
-            header = project_mod.build_auth_header(profile, bases, os.environ, authfile)
-            with render.BuildDisplay(profile.name, live=live, quiet=quiet, prefix=len(profiles) > 1) as display:
-                result = run_build(
-                    plan, engine, display.on_event, cache=cache, base_digests=bases.digests,
-                    headers={"X-Registry-Config": header} if header else None,
-                )
-            results.append(result)
-            if explain and not (quiet or as_json):
-                render.print_reasons(result)
-        for profile, result, destinations in zip(profiles, results, targets):
-            pushed.append(_push(engine, profile.name, result.image_id, profile.tags, destinations, push_flags, live, quiet))
+        results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result)
+        if push:
+            jobs = [PushJob(p.name, r.image_id, p.tags, tuple(t)) for p, r, t in zip(profiles, results, targets)]
+            pushed = push_profiles(engine, jobs, push_flags.options(), _push_display(live, quiet))
     if push:
         push_flags.write_files(pushed)
     if as_json:
@@ -432,8 +432,8 @@ def push_command(
 ) -> None:
     """Push what `imgctl build` made: every tag to every destination, then ask each registry for the digest."""
     from builder import render
-    from builder.engine.podman import connect
-    from builder.push.execute import local_image
+    from builder.engine.service import connect
+    from builder.push.execute import push_built
 
     project = _project(ctx)
     profiles = [project.profile(name, sets) for name in names]
@@ -441,11 +441,8 @@ def push_command(
     targets = [flags.destinations(profile) for profile in profiles]
     options: GlobalOptions = ctx.obj
     live = render.is_interactive(sys.stderr)
-    results = []
     with connect(options.url) as engine:
-        images = [local_image(engine, profile) for profile in profiles]
-        for profile, image_id, destinations in zip(profiles, images, targets):
-            results.append(_push(engine, profile.name, image_id, profile.tags, destinations, flags, live, quiet or as_json))
+        results = push_built(engine, profiles, targets, flags.options(), _push_display(live, quiet or as_json))
     flags.write_files(results)
     if as_json:
         render.print_json({"pushed": [r.to_dict() for r in results]})
@@ -457,12 +454,16 @@ def push_command(
         render.print_push_summary(results)
 
 
-def _push(engine: Any, profile: str, image_id: str, tags: Any, destinations: Any, flags: "_PushFlags", live: bool, quiet: bool) -> Any:
+def _push_display(live: bool, quiet: bool) -> Any:
+    """Opens the progress display of one profile's push; yields where its events go."""
     from builder import render
-    from builder.push.execute import push_image
 
-    with render.PushDisplay(live=live, quiet=quiet) as display:
-        return push_image(engine, profile, image_id, tags, destinations, flags.options(), display.on_event)
+    @contextmanager
+    def display(profile: str) -> Iterator[Any]:
+        with render.PushDisplay(live=live, quiet=quiet) as shown:
+            yield shown.on_event
+
+    return display
 
 
 @app.command("save")
@@ -475,8 +476,8 @@ def save_command(
 ) -> None:
     """Write the image `imgctl build` made to a tarball, without a registry (Kaniko's --no-push --tar-path)."""
     from builder import render
-    from builder.engine.podman import connect
-    from builder.push.execute import local_image
+    from builder.engine.service import connect
+    from builder.push.execute import save_image
 
     if fmt not in ("oci-archive", "docker-archive"):
         raise ConfigError(f"expected oci-archive or docker-archive, got {fmt!r}", key="--format")
@@ -484,16 +485,8 @@ def save_command(
         raise ConfigError(f"directory {output.parent} does not exist", key="--output")
     profile = _project(ctx).profile(name, sets)
     options: GlobalOptions = ctx.obj
-    # Written beside the target and renamed at the end: a failed export never leaves half an archive.
-    partial = output.with_name(f".{output.name}.imgctl-partial")
-    try:
-        with connect(options.url) as engine:
-            local_image(engine, profile)
-            with open(partial, "wb") as out:
-                size = engine.save(profile.refs[0], fmt, out)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with connect(options.url) as engine:
+        size = save_image(engine, profile, output, fmt)
     sys.stderr.write(f"saved {profile.refs[0]} to {output} ({fmt}, {render.human_size(size)})\n")
 
 
@@ -550,7 +543,7 @@ def auth_check_command(
 def _auth_destinations(ctx: typer.Context, targets: List[str], flags: "_PushFlags") -> list[Any]:
     """Repositories named directly, the push destinations of named profiles, or of every profile."""
     from builder.profiles import ProfileSummary, find_profiles_dir, summarize
-    from builder.push.execute import Destination, checked_repository
+    from builder.push.destinations import Destination, checked_repository
 
     options: GlobalOptions = ctx.obj
     explicit = bool(targets)
@@ -604,7 +597,7 @@ class _PushFlags:
         raise ConfigError(f"expected true or false, got {self.tls_verify!r}", key="--tls-verify", hint="--tls-verify=false")
 
     def destinations(self, profile: Any) -> Any:
-        from builder.push.execute import destinations
+        from builder.push.destinations import destinations
 
         if self.cert_dir is not None and not self.cert_dir.is_dir():
             raise ConfigError(f"{self.cert_dir} is not a directory", key="--cert-dir", hint="a directory holding the registry's CA as *.crt")

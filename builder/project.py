@@ -81,9 +81,9 @@ def base_images_of(profile: Profile, engine: Any | None) -> BaseImages:
         if info is None:
             digests[ref] = None  # not pulled yet: the build pulls it; this run sends the whole context
             continue
-        facts[ref] = image_facts(info)
+        facts[ref] = image_facts(info.as_inspect())
         # With pull = always/newer the local copy may be stale: its digest proves nothing about the build.
-        digests[ref] = info.get("Digest") if profile.pull in ("missing", "never") else None
+        digests[ref] = info.digest if profile.pull in ("missing", "never") else None
     return BaseImages(facts=facts, digests=digests)
 
 

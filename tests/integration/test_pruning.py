@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from builder.containerfile import base_images, image_facts, prune, reach
 from builder.context import ContextSnapshot, scan, tar_stream
-from builder.engine.podman import Endpoint, Engine
+from builder.engine.podman import Endpoint, PodmanEngine as Engine
 from builder.errors import ImgctlError
 from builder.ignore import IgnoreRules
 from tests.integration.conftest import BASE_IMAGE, PodmanService
@@ -287,7 +287,7 @@ def engine(podman_service: PodmanService):
 def base_facts(engine: Engine):
     inspected = engine.inspect_image(BASE_IMAGE)
     assert inspected is not None
-    facts = image_facts(inspected)
+    facts = image_facts(inspected.as_inspect())
     assert not facts.onbuild and "PATH" in facts.env
     return {BASE_IMAGE: facts}
 
