@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from builder.build.plan import BuildPlan, Provenance, plan_build
 from builder.config.clock import command_time
 from builder.config.files import find_profiles_dir
 from builder.config.profile import Profile, load_profile
@@ -23,7 +24,6 @@ from builder.context.ignorefile import find_ignore_file
 from builder.context.rules import IgnoreRules
 from builder.context.walk import ContextSnapshot, scan
 from builder.oci import refs
-from builder.plan import BuildPlan, Provenance, plan_build
 from builder.registry.credentials import lookup, x_registry_config
 from builder.vcs import Checkout
 
@@ -106,9 +106,9 @@ def base_images_of(profile: Profile, engine: Any | None, document: Document | No
         if info is None:
             digests[ref] = None  # not pulled yet: the build pulls it; this run sends the whole context
             continue
-        facts[ref] = image_facts(info)
+        facts[ref] = image_facts(info.as_inspect())
         # With pull = always/newer the local copy may be stale: its digest proves nothing about the build.
-        digests[ref] = info.get("Digest") if profile.pull in ("missing", "never") else None
+        digests[ref] = info.digest if profile.pull in ("missing", "never") else None
     return BaseImages(facts=facts, digests=digests, document=document)
 
 

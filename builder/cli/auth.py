@@ -73,7 +73,7 @@ def _auth_destinations(ctx: typer.Context, targets: list[str], flags: PushFlags)
     """Repositories named directly, the push destinations of named profiles, or of every profile."""
     from builder.config.files import find_profiles_dir
     from builder.config.summary import ProfileSummary, summarize
-    from builder.push import Destination, checked_repository
+    from builder.push.destinations import Destination, checked_repository
 
     options = global_options(ctx)
     explicit = bool(targets)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -25,7 +26,10 @@ from builder.cli.options import (
     project,
 )
 
-log = logging.getLogger("imgctl.cli")
+if TYPE_CHECKING:
+    from builder.build.execute import BuildEvent, BuildResult
+    from builder.build.plan import BuildPlan
+    from builder.config.profile import Profile
 
 IGNORE_HINT_BYTES = 50 * 1000 * 1000
 
@@ -84,40 +88,39 @@ def build_command(
                 render_build.print_plan(plan_document)
         return
 
-    from builder.build import run_build
-    from builder.cli.push import push_one, write_push_files
-    from builder.engine import connect
+    from builder.build.execute import BuildRun, build_profiles
+    from builder.cli.push import push_display, write_push_files
+    from builder.engine.service import connect
     from builder.inputs.hashcache import HashCache
+    from builder.push.execute import PushJob, PushResult, push_profiles
     from builder.render.context import print_large_context_hint
     from builder.render.push import print_push_summary
 
     live = is_interactive(sys.stderr, options.env)
-    cache = HashCache.open(options.env)
-    results = []
-    pushed = []
-    hinted = False
+    run = BuildRun(project=where, cache=HashCache.open(options.env), authfile=authfile)
+    hinted: list[str] = []
+
+    def on_plan(plan: BuildPlan) -> None:
+        if not hinted and not (quiet or as_json) and _context_is_large(plan):
+            print_large_context_hint(plan.profile.name, plan.snapshot.total_size)
+            hinted.append(plan.profile.name)
+
+    def on_result(result: BuildResult) -> None:
+        if explain and not (quiet or as_json):
+            render_build.print_reasons(result)
+
+    @contextmanager
+    def display(profile: Profile) -> Iterator[Callable[[BuildEvent], None]]:
+        with render_build.BuildDisplay(profile.name, live=live, quiet=quiet, prefix=len(profiles) > 1) as shown:
+            yield shown.on_event
+
+    pushed: list[PushResult] = []
     with connect(options.url, options.env) as engine:
-        for profile in profiles:
-            bases = project_mod.base_images_of(profile, engine)
-            plan = project_mod.plan(profile, where, bases, walk_all=False)
-            for note in plan.notes:
-                log.debug("%s: %s", profile.name, note)
-            if not hinted and not (quiet or as_json) and _context_is_large(plan):
-                print_large_context_hint(profile.name, plan.snapshot.total_size)
-                hinted = True
-            header = project_mod.build_auth_header(profile, bases, options.env, authfile)
-            display = render_build.BuildDisplay(profile.name, live=live, quiet=quiet, prefix=len(profiles) > 1)
-            with display:
-                result = run_build(
-                    plan, engine, display.on_event, cache=cache, base_digests=bases.digests,
-                    headers={"X-Registry-Config": header} if header else None,
-                )
-            results.append(result)
-            if explain and not (quiet or as_json):
-                render_build.print_reasons(result)
-        for profile, result, destinations in zip(profiles, results, targets, strict=False):
-            pushed.append(push_one(engine, profile.name, result.image_id, profile.tags, destinations, push_flags,
-                                   live, quiet))
+        results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result)
+        if push:
+            jobs = [PushJob(p.name, r.image_id, p.tags, tuple(t)) for p, r, t in zip(profiles, results, targets,
+                                                                                   strict=True)]
+            pushed = push_profiles(engine, jobs, push_flags.options(), push_display(live, quiet))
     if push:
         write_push_files(push_flags, pushed)
     if as_json:
@@ -134,6 +137,6 @@ def build_command(
             print_push_summary(pushed)
 
 
-def _context_is_large(plan: Any) -> bool:
+def _context_is_large(plan: BuildPlan) -> bool:
     """Worth mentioning `imgctl ignore` (once per run): no ignore file, and over 50 MB sent."""
     return plan.snapshot.ignore_file is None and plan.snapshot.total_size > IGNORE_HINT_BYTES

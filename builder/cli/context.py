@@ -42,7 +42,7 @@ def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
     offline = project_mod.base_images_of(profile, None)
     if offline.facts is not None:
         return offline
-    from builder.engine import connect
+    from builder.engine.service import connect
     from builder.errors import EngineError
 
     options = global_options(ctx)

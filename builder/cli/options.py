@@ -123,7 +123,7 @@ class PushFlags:
                           hint="--tls-verify=false")
 
     def destinations(self, profile: Any) -> Any:
-        from builder.push import destinations
+        from builder.push.destinations import destinations
 
         if self.cert_dir is not None and not self.cert_dir.is_dir():
             raise ConfigError(f"{self.cert_dir} is not a directory", key="--cert-dir",
@@ -135,7 +135,7 @@ class PushFlags:
         return destinations(profile, self.to, tls_verify=self.verify(), cert_dir=cert_dir)
 
     def options(self) -> Any:
-        from builder.push import PushOptions
+        from builder.push.execute import PushOptions
 
         return PushOptions(retries=self.retries, retry_delay=self.retry_delay, authfile=self.authfile,
                            env=dict(self.env))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -25,6 +26,9 @@ from builder.cli.options import (
     project,
 )
 from builder.errors import ConfigError
+
+if TYPE_CHECKING:
+    from builder.push.execute import PushEvent
 
 
 def push_command(
@@ -45,8 +49,8 @@ def push_command(
                                help="No progress; print only the pushed references with digests."),
 ) -> None:
     """Push what `imgctl build` made: every tag to every destination, then ask each registry for the digest."""
-    from builder.engine import connect
-    from builder.push import local_image
+    from builder.engine.service import connect
+    from builder.push.execute import push_built
     from builder.render.console import is_interactive, line, print_json
     from builder.render.push import print_push_summary
 
@@ -57,12 +61,8 @@ def push_command(
                       options.env)
     targets = [flags.destinations(profile) for profile in profiles]
     live = is_interactive(sys.stderr, options.env)
-    results = []
     with connect(options.url, options.env) as engine:
-        images = [local_image(engine, profile) for profile in profiles]
-        for profile, image_id, destinations in zip(profiles, images, targets, strict=True):
-            results.append(push_one(engine, profile.name, image_id, profile.tags, destinations, flags, live,
-                                    quiet or as_json))
+        results = push_built(engine, profiles, targets, flags.options(), push_display(live, quiet or as_json))
     write_push_files(flags, results)
     if as_json:
         print_json({"pushed": [r.to_dict() for r in results]})
@@ -74,13 +74,16 @@ def push_command(
         print_push_summary(results)
 
 
-def push_one(engine: Any, profile: str, image_id: str, tags: Any, destinations: Any, flags: PushFlags, live: bool,
-             quiet: bool) -> Any:
-    from builder.push import push_image
+def push_display(live: bool, quiet: bool) -> Callable[[str], AbstractContextManager[Callable[[PushEvent], None]]]:
+    """Opens the progress display of one profile's push; yields where its events go."""
     from builder.render.push import PushDisplay
 
-    with PushDisplay(live=live, quiet=quiet) as display:
-        return push_image(engine, profile, image_id, tags, destinations, flags.options(), display.on_event)
+    @contextmanager
+    def display(profile: str) -> Iterator[Callable[[PushEvent], None]]:
+        with PushDisplay(live=live, quiet=quiet) as shown:
+            yield shown.on_event
+
+    return display
 
 
 def write_push_files(flags: PushFlags, results: Sequence[Any]) -> None:
@@ -103,9 +106,8 @@ def save_command(
     sets: list[str] = SET_OPTION,
 ) -> None:
     """Write the image `imgctl build` made to a tarball, without a registry (Kaniko's --no-push --tar-path)."""
-    from builder.engine import connect
-    from builder.filewrite import output_file
-    from builder.push import local_image
+    from builder.engine.service import connect
+    from builder.push.execute import save_image
     from builder.render.console import human_size, line
 
     if fmt not in ("oci-archive", "docker-archive"):
@@ -113,7 +115,5 @@ def save_command(
     options = global_options(ctx)
     profile = project(ctx).profile(name, sets)
     with connect(options.url, options.env) as engine:
-        local_image(engine, profile)
-        with output_file(output, key="--output") as out:
-            size = engine.save(profile.refs[0], fmt, out)
+        size = save_image(engine, profile, output, fmt)
     line(f"saved {profile.refs[0]} to {output} ({fmt}, {human_size(size)})", sys.stderr)

@@ -178,10 +178,17 @@ def test_failing_run_step_reports_step_status_and_output(podman_service: PodmanS
 
 
 def test_plain_log_streams_while_the_build_runs(podman_service: PodmanService, tmp_path: Path) -> None:
+    """The step's first line reaches imgctl's log while the step is still running.
+
+    Decided by state, not by the clock: the RUN step waits in a `sleep` only this test runs, and that
+    process must still be alive when its first line is read. The test then ends the sleep itself, so the
+    step finishes (and the build succeeds) without waiting for it.
+    """
+    marker = 900 + os.getpid() % 90  # a sleep only this test runs, to find its process
     root = write_project(
         tmp_path / "slow",
         {
-            "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo first-line && sleep 3 && echo second-line\n",
+            "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo first-line && sleep {marker} ; echo second-line\n",
             "profiles/slow.toml": 'image = "imgctl-it/slow"\nno_cache = true\n',
         },
     )
@@ -193,18 +200,34 @@ def test_plain_log_streams_while_the_build_runs(podman_service: PodmanService, t
         stderr=subprocess.PIPE,
         text=True,
     )
-    seen_first = None
     assert proc.stderr is not None
-    start = time.monotonic()
-    for line in proc.stderr:
-        if "first-line" in line and "echo" not in line:
-            seen_first = time.monotonic() - start
-        if "second-line" in line and "echo" not in line:
-            seen_second = time.monotonic() - start
-            break
-    proc.wait(timeout=60)
+    running_at_first_line = None
+    seen_second = False
+    try:
+        for line in proc.stderr:
+            if "first-line" in line and "echo" not in line and running_at_first_line is None:
+                running_at_first_line = bool(_processes(f"sleep {marker}"))
+                _kill_processes(f"sleep {marker}")
+            if "second-line" in line and "echo" not in line:
+                seen_second = True
+        proc.wait(timeout=60)
+    finally:
+        _kill_processes(f"sleep {marker}")
+        if proc.poll() is None:
+            proc.kill()
     assert proc.returncode == 0
-    assert seen_first is not None and seen_second - seen_first >= 2.5
+    assert running_at_first_line is True, "the first line arrived only after the step had ended"
+    assert seen_second
+
+
+def _kill_processes(marker: str) -> None:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            if args == marker:
+                os.kill(int(cmdline.parent.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
 
 
 def test_dry_run_never_touches_the_engine(podman_service: PodmanService, project: Path) -> None:
@@ -313,3 +336,66 @@ def test_isolation_platform_and_pull_policy_reach_the_engine(podman_service: Pod
     done = podman_service.imgctl("build", "iso", cwd=root)
     assert done.returncode == 5
     assert "does-not-exist" in done.stderr
+
+
+def test_the_label_step_leaves_layers_and_files_as_plain_podman_build(podman_service: PodmanService, tmp_path: Path) -> None:
+    """A final WORKDIR nothing writes into: buildah would create it in the label step; it must not."""
+    containerfile = f'FROM {BASE_IMAGE}\nENV HOME=/home/jovyan\nWORKDIR "${{HOME}}"\n'
+    root = write_project(
+        tmp_path / "workdir",
+        {"Containerfile": containerfile, "profiles/wd.toml": 'image = "localhost/imgctl-it/workdir"\ntags = ["imgctl"]\n'},
+    )
+    plain_context = write_project(tmp_path / "plain", {"Containerfile": containerfile})
+    podman_service.podman("build", "-q", "-t", "localhost/imgctl-it/workdir:plain", str(plain_context))
+    done = podman_service.imgctl("build", "wd", "--label", "odd=a \"quoted\" $HOME \\ value", cwd=root)
+    assert done.returncode == 0, done.stderr
+    ours = podman_service.inspect("localhost/imgctl-it/workdir:imgctl")
+    plain = podman_service.inspect("localhost/imgctl-it/workdir:plain")
+    assert ours["RootFS"]["Layers"] == plain["RootFS"]["Layers"]
+    assert ours["Config"]["WorkingDir"] == plain["Config"]["WorkingDir"] == "/home/jovyan"
+    assert ours["Labels"]["odd"] == 'a "quoted" $HOME \\ value'
+    files = {name: _files(podman_service, f"localhost/imgctl-it/workdir:{name}", tmp_path) for name in ("imgctl", "plain")}
+    assert files["imgctl"] == files["plain"]
+    assert "home/jovyan" not in files["imgctl"] and "home" not in files["imgctl"]
+
+
+def _files(service: PodmanService, image: str, tmp_path: Path) -> set[str]:
+    """Every path in the image's layers, read from `podman save`."""
+    import tarfile
+
+    archive = tmp_path / f"{image.rsplit(':', 1)[1]}.tar"
+    service.podman("save", "--format", "oci-archive", "-o", str(archive), image)
+    names: set[str] = set()
+    with tarfile.open(archive) as outer:
+        for member in outer.getmembers():
+            if member.isfile() and member.name.startswith("blobs/"):
+                data = outer.extractfile(member)
+                assert data is not None
+                try:
+                    with tarfile.open(fileobj=data, mode="r:*") as layer:
+                        names.update(name.rstrip("/") for name in layer.getnames())
+                except tarfile.TarError:
+                    continue  # the config and the manifests
+    return names
+
+
+def _working_containers(service: PodmanService) -> set[str]:
+    """Every container in the test service's storage, buildah's working containers included."""
+    done = subprocess.run(
+        ["podman", "ps", "--all", "--external", "--format", "{{.ID}}"], env=service.env, capture_output=True, text=True, check=True
+    )
+    return set(done.stdout.split())
+
+
+def test_a_failing_run_leaves_no_working_container(podman_service: PodmanService, tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "leftover",
+        {
+            "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo one > /one\nRUN exit 4\n",
+            "profiles/leftover.toml": 'image = "imgctl-it/leftover"\nno_cache = true\n',
+        },
+    )
+    before = _working_containers(podman_service)
+    done = podman_service.imgctl("build", "leftover", cwd=root)
+    assert done.returncode == 5, done.stderr
+    assert _working_containers(podman_service) - before == set()

@@ -32,7 +32,8 @@ from builder.containerfile.reach import base_images, image_facts, prune, reach
 from builder.context.rules import IgnoreRules
 from builder.context.tar import tar_stream
 from builder.context.walk import ContextSnapshot, scan
-from builder.engine import Endpoint, Engine
+from builder.engine.podman import Endpoint
+from builder.engine.podman import PodmanEngine as Engine
 from builder.errors import ImgctlError
 from tests.integration.conftest import BASE_IMAGE, PodmanService
 
@@ -291,7 +292,7 @@ def engine(podman_service: PodmanService):
 def base_facts(engine: Engine):
     inspected = engine.inspect_image(BASE_IMAGE)
     assert inspected is not None
-    facts = image_facts(inspected)
+    facts = image_facts(inspected.as_inspect())
     assert not facts.onbuild and "PATH" in facts.env
     return {BASE_IMAGE: facts}
 

@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import tarfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -367,3 +368,32 @@ def test_private_base_image_is_pulled_with_client_side_credentials(podman_servic
     done = project.run("build", "app")
     assert done.returncode == 0, done.stderr
     assert registry.password not in done.stdout + done.stderr
+
+
+def test_save_writes_through_a_fifo_and_a_link_to_a_device(project: Project) -> None:
+    """`-o` that is not a regular file is written through, as `podman save -o` does, never replaced."""
+    fifo = project.root / "pipe"
+    os.mkfifo(fifo)
+    received: list[int] = []
+    reader = threading.Thread(target=lambda: received.append(len(fifo.read_bytes())))
+    reader.start()
+    done = project.run("save", "app", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and received and received[0] > 0
+
+    null = project.root / "null"
+    null.symlink_to("/dev/null")
+    done = project.run("save", "app", "-o", str(null), "--format", "docker-archive")
+    assert done.returncode == 0, done.stderr
+    assert null.is_symlink() and os.readlink(null) == "/dev/null"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not [p for p in project.root.iterdir() if "imgctl-partial" in p.name]
+
+
+def test_push_of_an_image_never_built_is_exit_7_and_says_build_first(project: Project, registry) -> None:
+    project.write_profile(tags='["never-built"]')
+    done = project.push("never/app")
+    assert done.returncode == 7, done.stderr
+    assert "does not exist locally" in done.stderr
+    assert "imgctl build app" in done.stderr

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from builder.build.plan import BuildPlan, Provenance, plan_build
 from builder.config.profile import load_profile
 from builder.inputs.detail import encode
 from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import COMPONENTS_LABEL, Recorded, decode_label, fold
-from builder.plan import BuildPlan, Provenance, plan_build
 from builder.project import snapshot
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)

@@ -132,7 +132,7 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
         "import os, sys\n"
         "from builder.inputs.digest import compute\n"
         "from builder.inputs.hashcache import HashCache\n"
-        "from builder.plan import Provenance, plan_build\n"
+        "from builder.build.plan import Provenance, plan_build\n"
         "from builder.config.profile import load_profile\n"
         "from builder.project import snapshot\n"
         "from datetime import datetime, timezone\n"

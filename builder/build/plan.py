@@ -1,20 +1,27 @@
 """Planning a build: a resolved profile and a context snapshot become exactly what will be sent.
 
-Pure: no engine, no I/O beyond what the inputs already hold. `--dry-run` prints a plan; `build.py`
-executes one.
+Pure: no engine, no I/O beyond what the inputs already hold. `--dry-run` prints a plan;
+`builder.build.execute` runs one. Parameters stay typed here (build args and labels as mappings, secrets
+and excludes as lists); `builder.engine.podman` encodes them for the API.
 
 A build is two API calls. The first builds the Containerfile with no labels and no tags; the second
 ("label step") is a one-line Containerfile `FROM <id>` that adds the labels and the tags. Podman 4.x
 drops `--label` on a fully cached `--target` stage, and labels passed to one build get baked into
 cached stage images that later builds reuse (podman#10340, buildah#3370). Keeping labels out of the
-cacheable build prevents both. The label step runs without layer caching: a cache lookup scans every
-image in the store (0.15 s on a store of 500 images, measured), while a plain metadata-only commit
-takes under 0.1 s, and a build whose inputs did not change never reaches the label step anyway.
+cacheable build prevents both.
+
+The label step must not touch the filesystem. buildah runs every instruction (a `LABEL` included, and the
+`--label`s it turns into `LABEL` instructions) after making sure the image's WORKDIR exists, and with
+`layers=false` it commits the working container as a new layer: a WORKDIR that no instruction had created
+became a layer of its own. With `layers=true` a `LABEL` is committed with no layer (buildah's
+`stepRequiresLayer`), so the step runs with layers on, `nocache=true` (a cache lookup scans every image in
+the store: 0.15 s on a store of 500 images, measured), and all labels in ONE `LABEL` line: each further
+instruction would be one more commit. A value that one line cannot carry (a line break) goes through the
+API's `labels` instead, which costs one commit per label but keeps the layers just the same.
 """
 
 from __future__ import annotations
 
-import json
 import secrets as random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +29,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from builder.context.walk import ContextSnapshot
-from builder.errors import ConfigError
 from builder.config.profile import Profile
+from builder.context.walk import ContextSnapshot
+from builder.engine.protocol import BuildParams, ParamValue
+from builder.errors import ConfigError
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
@@ -54,26 +62,36 @@ class BuildPlan:
     snapshot: ContextSnapshot
     dockerfile: str  # the Containerfile's name inside the uploaded tar
     extra: Mapping[str, Path | bytes]  # members added to the tar besides the context
-    params: Mapping[str, Any]  # query parameters of the main build call
+    params: BuildParams  # query parameters of the main build call, typed
     labels: Mapping[str, str]  # every label the final image must carry
     refs: tuple[str, ...]  # every name the final image must carry
     notes: tuple[str, ...] = field(default=())
     full_snapshot: ContextSnapshot | None = None  # what the ignore rules keep, before pruning
 
-    def label_step(self, image_id: str, labels: Mapping[str, str] | None = None) -> tuple[dict[str, Any], dict[str, bytes]]:
-        """Parameters and tar members of the call that labels and tags the built image."""
-        params: dict[str, Any] = {
+    def label_step(self, image_id: str, labels: Mapping[str, str] | None = None) -> tuple[dict[str, ParamValue], dict[str, bytes]]:
+        """Parameters and tar members of the call that labels and tags the built image (module docstring)."""
+        wanted = dict(self.labels if labels is None else labels)
+        params: dict[str, ParamValue] = {
             "dockerfile": "Containerfile",
-            "labels": json.dumps(dict(self.labels if labels is None else labels)),
             "t": list(self.refs),
-            "layers": "false",
+            "layers": "true",
+            "nocache": "true",
             "outputformat": OCI_MANIFEST,
             "pullpolicy": "never",
             "rm": "true",
         }
-        return params, {"Containerfile": f"FROM {image_id}\n".encode()}
+        containerfile = f"FROM {image_id}\n"
+        if all(_fits_on_a_line(text) for pair in wanted.items() for text in pair):
+            if wanted:
+                containerfile += "LABEL " + " ".join(f"{_quoted(key)}={_quoted(value)}" for key, value in wanted.items()) + "\n"
+        else:
+            params["labels"] = wanted
+        return params, {"Containerfile": containerfile.encode()}
 
     def to_dict(self) -> dict[str, Any]:
+        # The API parameters as they are sent: the engine module's encoding (it imports no podman-py).
+        from builder.engine.podman import encode_build_params
+
         snap = self.snapshot
         full = self.full_snapshot or snap
         return {
@@ -89,7 +107,7 @@ class BuildPlan:
                 "kept_by_ignore_rules": {"files": full.file_count, "bytes": full.total_size},
             },
             "tar_extra": sorted(self.extra),
-            "build_params": dict(self.params),
+            "build_params": encode_build_params(self.params),
             "labels": dict(self.labels),
             "tags": list(self.refs),
             "notes": list(self.notes),
@@ -146,7 +164,7 @@ def plan_build(
         extra[name] = source
         secret_specs.append(f"id={secret_id},src={name}")
 
-    params: dict[str, Any] = {
+    params: dict[str, ParamValue] = {
         "dockerfile": dockerfile,
         "layers": "true",
         # Without an explicit OCI format the API builds Docker-format images and never matches the
@@ -159,7 +177,7 @@ def plan_build(
     if profile.target:
         params["target"] = profile.target
     if profile.build_args:
-        params["buildargs"] = json.dumps(dict(profile.build_args))
+        params["buildargs"] = dict(profile.build_args)
     platforms = _platforms(profile)
     if len(platforms) > 1:
         raise ConfigError(
@@ -175,11 +193,11 @@ def plan_build(
     if not tls_verify:
         params["tlsVerify"] = "false"
     if secret_specs:
-        params["secrets"] = json.dumps(secret_specs)
+        params["secrets"] = secret_specs
     # Always send our exclusion list: the server then applies exactly the rules we applied (a
     # `<Containerfile>.containerignore` outside the context would otherwise be unknown to it) plus our own
     # injected names.
-    params["excludes"] = json.dumps(list(snapshot.rules.patterns) + excluded_names)
+    params["excludes"] = [*snapshot.rules.patterns, *excluded_names]
 
     labels = {**oci_labels(profile, provenance), **profile.labels}
     return BuildPlan(
@@ -212,3 +230,12 @@ def _platforms(profile: Profile) -> list[str]:
     if isinstance(value, str):
         return [value]
     return list(value)
+
+
+def _fits_on_a_line(text: str) -> bool:
+    return "\n" not in text and "\r" not in text
+
+
+def _quoted(text: str) -> str:
+    """A Containerfile word that reads back as `text`: inside double quotes, `\\`, `"` and `$` are escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'

@@ -1,12 +1,13 @@
 """Pushing built images to registries, and proving what landed.
 
 For every destination repository, the first tag is pushed by the engine (the libpod push endpoint, read as
-a stream), with credentials imgctl resolved itself (`builder.auth`). The other tags are then written in the
+a stream), with credentials imgctl resolved itself (`builder.registry.credentials`). The other tags are then written in the
 registry itself: the manifest the first push stored, under each further tag (one request per tag, every blob
 is already there). A registry that refuses that gets them pushed by the engine instead. Last, the registry
 is asked for the manifest digest of every tag (`builder.registry`). Destinations push in parallel.
 
-Never prints: progress goes to the `on_event` callback.
+Never prints: progress goes to the `on_event` callback. Talks to the engine through
+`builder.engine.protocol.Engine` only, so a test can run every step against an engine of its own.
 """
 
 from __future__ import annotations
@@ -14,43 +15,27 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.engine import Engine
-from builder.errors import AuthError, ConfigError, ImgctlError, RegistryError
 from builder.config.profile import Profile
-from builder.oci import refs
+from builder.engine.protocol import Engine
+from builder.errors import AuthError, ImgctlError, RegistryError, VerifyError
+from builder.filewrite import output_file
+from builder.push.classify import classify, short
+from builder.push.destinations import Destination
+from builder.push.trust import engine_trusts
 from builder.registry.client import RegistryClient
-from builder.registry.credentials import Credential, Lookup, login_hint, lookup
+from builder.registry.credentials import Credential, Lookup, lookup
 from builder.registry.transport import TLSConfig
 from builder.retry import is_transient_text, retry_delays
 
 log = logging.getLogger("imgctl.push")
-
-_AUTH_FAILURE = re.compile(r"unauthorized|authentication required|access to the resource is denied|denied:|\b401\b|\b403\b|forbidden", re.I)
-_TLS = re.compile(r"x509:|certificate|tls:", re.I)
-
-
-@dataclass(frozen=True)
-class Destination:
-    repository: str  # host[:port]/path, no tag
-    verify: bool = True
-    cert_dir: Path | None = None
-
-    @property
-    def registry(self) -> str:
-        return self.repository.split("/", 1)[0]
-
-    @property
-    def path(self) -> str:
-        return self.repository.split("/", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -104,60 +89,29 @@ class PushOptions:
 EventSink = Callable[[PushEvent], None]
 
 
-def destinations(
-    profile: Profile, to: Sequence[str] = (), *, tls_verify: bool | None = None, cert_dir: Path | None = None
-) -> tuple[Destination, ...]:
-    """The profile's destinations (or `--to`), with its per-registry settings and the command-line flags."""
-    repositories = [checked_repository(ref) for ref in to] if to else list(profile.push)
-    if not repositories:
-        raise ConfigError(
-            f"profile {profile.name} has no push destinations",
-            file=profile.file,
-            key="push",
-            hint='add push = ["quay.io/team/api"] to the profile, or pass --to REGISTRY/REPOSITORY',
-        )
-    found = []
-    for repository in dict.fromkeys(repositories):
-        settings = profile.registry(repository.split("/", 1)[0])
-        verify = settings.verify if tls_verify is None else tls_verify
-        found.append(Destination(repository, verify=verify, cert_dir=cert_dir or settings.cert_dir))
-    return tuple(found)
-
-
-def checked_repository(ref: str) -> str:
-    try:
-        repository, tag, digest = refs.split_reference(ref)
-        refs.validate_repository(repository)
-    except ValueError as error:
-        raise ConfigError(str(error), key="--to", hint="write REGISTRY/REPOSITORY, e.g. quay.io/team/api") from None
-    if tag or digest:
-        raise ConfigError(f"{ref!r} includes a tag or digest", key="--to", hint="the tags come from the profile; drop ':TAG'")
-    if "/" not in repository or refs.normalize_repository(repository) != repository or repository.startswith("localhost/"):
-        raise ConfigError(f"{ref!r} does not name a registry", key="--to", hint="write the registry host first, e.g. quay.io/team/api")
-    return repository
-
-
 def local_image(engine: Engine, profile: Profile) -> str:
-    """The id of the image `imgctl build` made for `profile`: every one of its tags must name it."""
+    """The id of the image `imgctl build` made for `profile`: every one of its tags must name it.
+
+    A missing or inconsistent image is the state of the machine, not bad input: exit 7 (the image lacks a
+    tag the profile asks for), with the command that makes it.
+    """
     image_ids = {}
     for ref in profile.refs:
         image = engine.inspect_image(ref)
         if image is None:
             time_varying = any(p in str(profile.setting("tags")) for p in ("{date}", "{timestamp}"))
-            raise ConfigError(
+            raise VerifyError(
                 f"{ref} does not exist locally",
-                key=profile.name,
                 hint=(
                     f"run `imgctl build {profile.name}` first"
                     + ("; tags with {date} or {timestamp} change between runs: use `imgctl build --push`" if time_varying else "")
                 ),
             )
-        image_ids[ref] = image["Id"]
+        image_ids[ref] = image.id
     if len(set(image_ids.values())) > 1:
         detail = ", ".join(f"{ref} is {image_id[:12]}" for ref, image_id in image_ids.items())
-        raise ConfigError(
+        raise VerifyError(
             f"the tags of profile {profile.name} name different images ({detail})",
-            key=profile.name,
             hint=f"run `imgctl build {profile.name}` to tag one image with all of them",
         )
     return next(iter(image_ids.values()))
@@ -182,7 +136,7 @@ def push_image(
     with ExitStack() as trust:
         # Once per registry, before any thread starts: two destinations on one registry share the link.
         for destination in {d.registry: d for d in targets}.values():
-            trust.enter_context(_engine_trusts(destination, options.env))
+            trust.enter_context(engine_trusts(destination, options.env))
         return _collect(pool, one, targets, profile, image_id)
 
 
@@ -327,7 +281,7 @@ def _push_tag(
                 emit(PushEvent(reference, "line", text.strip()))
         if error is None:
             break
-        failure = _classify(error, destination, found, options.authfile)
+        failure = classify(error, destination, found, options.authfile)
         if not is_transient_text(error) or isinstance(failure, AuthError):
             emit(PushEvent(reference, "failed", str(failure)))
             raise failure
@@ -335,68 +289,54 @@ def _push_tag(
         if delay is None:
             emit(PushEvent(reference, "failed", str(failure)))
             raise RegistryError(
-                f"pushing {reference} failed after {attempt} attempts: {_short(error)}",
+                f"pushing {reference} failed after {attempt} attempts: {short(error)}",
                 hint=f"check that {destination.registry} is up and reachable from the podman service",
             )
-        emit(PushEvent(reference, "retry", f"{_short(error)}; retrying in {delay:.1f}s"))
+        emit(PushEvent(reference, "retry", f"{short(error)}; retrying in {delay:.1f}s"))
         time.sleep(delay)
 
     return attempt, time.monotonic() - started
 
 
-def _classify(error: str, destination: Destination, found: Lookup, authfile: Path | None) -> ImgctlError:
-    text = _short(error)
-    if _AUTH_FAILURE.search(error):
-        if found.credential is None:
-            tried = "; ".join(found.tried) or "no auth file exists"
-            return AuthError(
-                f"{destination.registry} refused the push of {destination.repository}: no credentials found ({tried})",
-                hint=f"log in first: {login_hint(destination.repository, authfile)}",
-            )
-        used = found.credential
-        where = f"{used.source}" + (f", key {used.key}" if used.key else "")
-        return AuthError(
-            f"{destination.registry} refused the credentials for {destination.repository} from {where}: {text}",
-            hint=f"log in again: {login_hint(destination.repository, authfile)}",
-        )
-    if _TLS.search(error):
-        return RegistryError(
-            f"TLS with {destination.registry} failed: {text}",
-            hint=(
-                f"give the registry's CA with --cert-dir DIR or cert_dir in [registries.\"{destination.registry}\"], "
-                "or (for a test registry only) tls_verify = false"
-            ),
-        )
-    return RegistryError(f"pushing to {destination.repository} failed: {text}")
 
 
-def _short(error: str) -> str:
-    """podman nests its causes; the first line carries all of them."""
-    return error.strip().splitlines()[0][:500] if error.strip() else "unknown error"
+# Opens the progress display of one profile's push and hands back where its events go.
+PushDisplayFactory = Callable[[str], AbstractContextManager[EventSink]]
 
 
-@contextmanager
-def _engine_trusts(destination: Destination, env: Mapping[str, str]) -> Iterator[None]:
-    """Let the podman service verify `destination` with `cert_dir` for the duration of the push.
+@dataclass(frozen=True)
+class PushJob:
+    """One profile's image and where it goes."""
 
-    The push endpoint takes no CA directory; the service reads `~/.config/containers/certs.d/HOST/`
-    for every TLS connection. When that directory does not exist, a link to `cert_dir` is put there
-    and removed afterwards. This works when the service runs as the same user (a private service,
-    the user's rootless socket); an existing directory there is the user's and is left alone.
+    profile: str
+    image_id: str
+    tags: tuple[str, ...]
+    targets: tuple[Destination, ...]
+
+
+def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions, display: PushDisplayFactory) -> list[PushResult]:
+    """Push each profile's image in turn (its destinations in parallel)."""
+    results = []
+    for job in jobs:
+        with display(job.profile) as on_event:
+            results.append(push_image(engine, job.profile, job.image_id, job.tags, job.targets, options, on_event))
+    return results
+
+
+def push_built(engine: Engine, profiles: Sequence[Profile], targets: Sequence[Sequence[Destination]], options: PushOptions,
+               display: PushDisplayFactory) -> list[PushResult]:
+    """`imgctl push`: find what `imgctl build` made for every profile first, then push them in order."""
+    images = [local_image(engine, profile) for profile in profiles]
+    jobs = [PushJob(p.name, image_id, p.tags, tuple(t)) for p, image_id, t in zip(profiles, images, targets)]
+    return push_profiles(engine, jobs, options, display)
+
+
+def save_image(engine: Engine, profile: Profile, output: Path, fmt: str) -> int:
+    """`imgctl save`: write the image `imgctl build` made to `output`; returns the bytes written.
+
+    A regular file (or a new one) is replaced only by a complete archive; anything else (a FIFO, a device, a
+    link to /proc/self/fd/1) is written through, as `podman save -o` does (`builder.filewrite`).
     """
-    if destination.cert_dir is None or not destination.verify:
-        yield
-        return
-    home = env.get("HOME") or os.path.expanduser("~")
-    link = Path(home) / ".config" / "containers" / "certs.d" / destination.registry
-    if link.exists() or link.is_symlink():
-        log.debug("%s exists; the service uses it for %s", link, destination.registry)
-        yield
-        return
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(destination.cert_dir, target_is_directory=True)
-    log.debug("linked %s -> %s for the push", link, destination.cert_dir)
-    try:
-        yield
-    finally:
-        link.unlink(missing_ok=True)
+    local_image(engine, profile)
+    with output_file(output, key="--output") as out:
+        return engine.save(profile.refs[0], fmt, out)

@@ -1,25 +1,37 @@
-"""Executing a build plan on an engine: stream the context, follow the log, label, tag, verify.
+"""What a build does, in order: for each profile, inspect its base images, plan, skip or build, label,
+tag and verify; `imgctl build` is this plus rendering.
 
 Never prints: progress goes to the `on_event` callback, which the CLI turns into a live display or
-plain lines.
+plain lines. Everything here talks to the engine through `builder.engine.protocol.Engine`, so a test can
+run it against an engine of its own.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from builder.buildlog import BuildLog
+from builder.build.check import verify
+from builder.build.log import BuildLog
+from builder.build.plan import TIME_VARYING_LABELS, BuildPlan
+from builder.config.profile import Profile
 from builder.context.tar import tar_stream
-from builder.engine import Engine
+from builder.engine.protocol import Engine, ImageRecord, StreamMessage
 from builder.errors import BuildError, VerifyError
 from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
 from builder.inputs.explain import NO_CHANGE, explain
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import decode_label
-from builder.plan import TIME_VARYING_LABELS, BuildPlan
+
+if TYPE_CHECKING:
+    from builder.project import Project
+
+log = logging.getLogger("imgctl.build")
 
 
 @dataclass(frozen=True)
@@ -76,9 +88,9 @@ def run_build(
 
     Without a `cache` every build runs (no input digest is computed).
     """
-    emit = on_event or (lambda event: None)
+    emit = on_event or _ignore
     started = time.monotonic()
-    log = BuildLog()
+    build_log = BuildLog()
 
     inputs = compute(plan, base_digests or {}, cache) if cache is not None else None
     reasons: list[str] = []
@@ -90,8 +102,7 @@ def run_build(
             previous = engine.inspect_image(plan.refs[0])
             found = _image_with_inputs(engine, inputs, previous) if inputs.complete else None
             if found is not None:
-                image_id = str(found["Id"])
-                emit(BuildEvent("phase", log, f"up to date: image {image_id[:12]} has the same inputs; tagging it"))
+                emit(BuildEvent("phase", build_log, f"up to date: image {found.id[:12]} has the same inputs; tagging it"))
                 result = _retag(plan, engine, found, started)
                 cache.save()
                 return result
@@ -101,19 +112,16 @@ def run_build(
     if inputs is not None and inputs.complete:
         labels.update(inputs.to_label())
     body = tar_stream(plan.snapshot, plan.extra)
-    image_id = _follow(engine.build(plan.params, body, headers), log, emit)
+    image_id = _follow(engine.build(plan.params, body, headers), build_log, emit)
 
-    emit(BuildEvent("phase", log, "labelling and tagging"))
+    emit(BuildEvent("phase", build_log, "labelling and tagging"))
     label_params, label_files = plan.label_step(image_id, labels)
-    label_log = BuildLog()
-    final_id = _follow(engine.build(label_params, _small_tar(label_files)), label_log, lambda event: None)
+    final_id = _follow(engine.build(label_params, _small_tar(label_files)), BuildLog(), _ignore)
 
     image = engine.inspect_image(final_id)
     if image is None:
         raise VerifyError(f"the engine reported image {final_id[:12]} but cannot find it")
-    labels = _labels(image)
-    tags = tuple(image.get("RepoTags") or ())
-    verify(plan, labels, tags)
+    verify(plan, image.labels, image.repo_tags)
     if inputs is not None and cache is not None:
         cache.remember(inputs)
         cache.save()
@@ -121,58 +129,57 @@ def run_build(
         profile=plan.profile.name,
         image_id=final_id,
         tags=plan.refs,
-        labels=dict(labels),
-        size=int(image.get("Size") or 0),
+        labels=dict(image.labels),
+        size=image.size,
         seconds=time.monotonic() - started,
-        cached_steps=log.cached_steps,
-        steps=log.steps_seen,
+        cached_steps=build_log.cached_steps,
+        steps=build_log.steps_seen,
         reasons=tuple(reasons),
         sent_bytes=plan.snapshot.total_size,
     )
 
 
-def _image_with_inputs(engine: Engine, inputs: Inputs, previous: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The inspect document of a local image built from exactly these inputs, or None."""
-    if previous is not None and _labels(previous).get(DIGEST_LABEL) == inputs.digest:
+def _ignore(event: BuildEvent) -> None:
+    pass
+
+
+def _image_with_inputs(engine: Engine, inputs: Inputs, previous: ImageRecord | None) -> ImageRecord | None:
+    """The local image built from exactly these inputs, or None."""
+    if previous is not None and previous.labels.get(DIGEST_LABEL) == inputs.digest:
         return previous  # one inspect, whatever the number of images in the store
     found = engine.images_with_label(DIGEST_LABEL, inputs.digest)
     return engine.inspect_image(found[0]) if found else None
 
 
-def _labels(image: Mapping[str, Any]) -> dict[str, str]:
-    return (image.get("Config") or {}).get("Labels") or image.get("Labels") or {}
-
-
-def _retag(plan: BuildPlan, engine: Engine, image: dict[str, Any], started: float) -> BuildResult:
+def _retag(plan: BuildPlan, engine: Engine, image: ImageRecord, started: float) -> BuildResult:
     """An image with these inputs exists: give it this build's tags; nothing is uploaded or built."""
-    image_id = str(image["Id"])
-    missing = [ref for ref in plan.refs if ref not in (image.get("RepoTags") or ())]
+    missing = [ref for ref in plan.refs if ref not in image.repo_tags]
     for ref in missing:
         repository, _, tag = ref.rpartition(":")
-        engine.tag(image_id, repository, tag)
+        engine.tag(image.id, repository, tag)
     if missing:
-        image = engine.inspect_image(image_id)
-        if image is None:
-            raise VerifyError(f"image {image_id[:12]} disappeared while it was being tagged")
-    labels = _labels(image)
+        found = engine.inspect_image(image.id)
+        if found is None:
+            raise VerifyError(f"image {image.id[:12]} disappeared while it was being tagged")
+        image = found
     # The image keeps the creation time of the build that made it: that is when its content was made.
-    verify(plan, labels, tuple(image.get("RepoTags") or ()), ignore=TIME_VARYING_LABELS)
+    verify(plan, image.labels, image.repo_tags, ignore=TIME_VARYING_LABELS)
     return BuildResult(
         profile=plan.profile.name,
-        image_id=str(image["Id"]),
+        image_id=image.id,
         tags=plan.refs,
-        labels=dict(labels),
-        size=int(image.get("Size") or 0),
+        labels=dict(image.labels),
+        size=image.size,
         seconds=time.monotonic() - started,
         up_to_date=True,
     )
 
 
-def _why_built(previous: Mapping[str, Any] | None, inputs: Inputs, cache: HashCache) -> list[str]:
+def _why_built(previous: ImageRecord | None, inputs: Inputs, cache: HashCache) -> list[str]:
     """Compare with the image the profile's first tag names now (the previous build, usually)."""
     if previous is None:
         return explain(None, inputs)
-    labels = _labels(previous)
+    labels = dict(previous.labels)
     reasons = explain(decode_label(labels, cache), inputs)
     if reasons == [NO_CHANGE] and labels.get(DIGEST_LABEL) != inputs.digest:
         # Every recorded component agrees, so the digest itself is framed differently.
@@ -180,10 +187,10 @@ def _why_built(previous: Mapping[str, Any] | None, inputs: Inputs, cache: HashCa
     return reasons
 
 
-def _follow(messages: Any, log: BuildLog, emit: EventSink) -> str:
+def _follow(messages: Iterable[StreamMessage], log: BuildLog, emit: EventSink) -> str:
     for message in messages:
         before = log.steps_seen
-        for line in log.feed(message):
+        for line in log.feed(dict(message)):
             emit(BuildEvent("line", log, line))
         if log.steps_seen != before:
             emit(BuildEvent("step", log))
@@ -204,26 +211,6 @@ def _follow(messages: Any, log: BuildLog, emit: EventSink) -> str:
     return log.image_id
 
 
-def verify(plan: BuildPlan, labels: dict[str, str], repo_tags: tuple[str, ...], ignore: Collection[str] = ()) -> None:
-    """Fail unless the image carries every requested label value and every requested name."""
-    problems = []
-    for key, wanted in plan.labels.items():
-        if key in ignore:
-            continue
-        if key not in labels:
-            problems.append(f"label {key} is missing")
-        elif labels[key] != wanted:
-            problems.append(f"label {key} is {labels[key]!r}, expected {wanted!r}")
-    for ref in plan.refs:
-        if ref not in repo_tags:
-            problems.append(f"tag {ref} is missing")
-    if problems:
-        raise VerifyError(
-            "the built image does not match the profile: " + "; ".join(problems),
-            hint="rerun with --no-cache; if it persists, report it with the output of --debug",
-        )
-
-
 def _small_tar(files: dict[str, bytes]) -> bytes:
     import io
     import tarfile
@@ -236,3 +223,49 @@ def _small_tar(files: dict[str, bytes]) -> bytes:
             info.mode = 0o644
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+# Opens the progress display of one profile's build and hands back where its events go.
+DisplayFactory = Callable[[Profile], AbstractContextManager[EventSink]]
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    """What every build of one `imgctl build` shares: the project (its clock, environment and checkout), the
+    hash cache."""
+
+    project: Project
+    cache: HashCache | None = None
+    authfile: Path | None = None
+
+
+def build_profiles(
+    engine: Engine,
+    profiles: Sequence[Profile],
+    run: BuildRun,
+    display: DisplayFactory,
+    *,
+    on_plan: Callable[[BuildPlan], None] | None = None,
+    on_result: Callable[[BuildResult], None] | None = None,
+) -> list[BuildResult]:
+    """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify."""
+    from builder import project
+
+    results = []
+    for profile in profiles:
+        bases = project.base_images_of(profile, engine)
+        plan = project.plan(profile, run.project, bases, walk_all=False)
+        for note in plan.notes:
+            log.debug("%s: %s", profile.name, note)
+        if on_plan is not None:
+            on_plan(plan)
+        header = project.build_auth_header(profile, bases, run.project.env, run.authfile)
+        with display(profile) as on_event:
+            result = run_build(
+                plan, engine, on_event, cache=run.cache, base_digests=bases.digests,
+                headers={"X-Registry-Config": header} if header else None,
+            )
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results

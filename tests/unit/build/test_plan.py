@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from builder.errors import ConfigError
-from builder.plan import OCI_MANIFEST, Provenance, plan_build
+from builder.build.plan import OCI_MANIFEST, Provenance, plan_build
 from builder.config.profile import load_profile
+from builder.engine.podman import encode_build_params
+from builder.errors import ConfigError
 from builder.project import snapshot
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
@@ -39,7 +40,9 @@ def test_parameters_of_the_main_build(tmp_path: Path) -> None:
     plan = plan_of(profile)
     assert plan.dockerfile == "Containerfile"
     assert plan.extra == {}
-    assert plan.params == {
+    # Typed on the plan; JSON only where the engine sends them.
+    assert plan.params["buildargs"] == {"A": "1"} and plan.params["excludes"] == []
+    assert encode_build_params(plan.params) == {
         "dockerfile": "Containerfile",
         "layers": "true",
         "outputformat": OCI_MANIFEST,
@@ -65,7 +68,8 @@ def test_containerfile_outside_the_context_is_injected_and_excluded(tmp_path: Pa
     plan = plan_of(profile)
     assert plan.dockerfile == ".imgctl-abc.Containerfile"
     assert plan.extra == {".imgctl-abc.Containerfile": profile.containerfile}
-    assert json.loads(plan.params["excludes"]) == ["*.log", ".imgctl-abc.Containerfile"]
+    assert json.loads(encode_build_params(plan.params)["excludes"]) == ["*.log", ".imgctl-abc.Containerfile"]  # type: ignore[arg-type]
+    assert plan.params["excludes"] == ["*.log", ".imgctl-abc.Containerfile"]
 
 
 def test_containerfile_excluded_by_the_ignore_rules_is_still_sent(tmp_path: Path) -> None:
@@ -79,7 +83,8 @@ def test_secrets_travel_at_the_top_of_the_tar(tmp_path: Path) -> None:
     profile = make(tmp_path, 'image = "a"\n[secrets]\nnpmrc = "s/npmrc"\n', {"s/npmrc": "token"})
     plan = plan_of(profile)
     assert plan.extra == {".imgctl-abc.secret.npmrc": tmp_path / "s" / "npmrc"}
-    assert json.loads(plan.params["secrets"]) == ["id=npmrc,src=.imgctl-abc.secret.npmrc"]
+    assert json.loads(encode_build_params(plan.params)["secrets"]) == ["id=npmrc,src=.imgctl-abc.secret.npmrc"]  # type: ignore[arg-type]
+    assert plan.params["secrets"] == ["id=npmrc,src=.imgctl-abc.secret.npmrc"]
 
 
 def test_oci_labels_are_added_and_the_profile_wins(tmp_path: Path) -> None:
@@ -103,12 +108,30 @@ def test_label_step_tags_and_labels_the_built_id(tmp_path: Path) -> None:
     profile = make(tmp_path, 'image = "team/api"\ntags = ["1", "latest"]\n')
     plan = plan_of(profile)
     params, files = plan.label_step("f" * 64)
-    assert files == {"Containerfile": f"FROM {'f' * 64}\n".encode()}
+    labels = " ".join(f'"{key}"="{value}"' for key, value in plan.labels.items())
+    # All labels in one LABEL line: one instruction, one commit.
+    assert files == {"Containerfile": f"FROM {'f' * 64}\nLABEL {labels}\n".encode()}
     assert params["t"] == ["localhost/team/api:1", "localhost/team/api:latest"]
-    assert json.loads(params["labels"]) == dict(plan.labels)
+    assert "labels" not in params
     assert params["pullpolicy"] == "never"
-    # A cache lookup costs more than the commit it would save (see the plan module's docstring).
-    assert params["layers"] == "false"
+    # Layers on, so that buildah commits the LABEL with no layer (the WORKDIR it ensures is not kept);
+    # no cache lookup, which costs more than the commit it would save (see the plan module's docstring).
+    assert params["layers"] == "true" and params["nocache"] == "true"
+
+
+def test_label_values_are_quoted_so_they_read_back_unchanged(tmp_path: Path) -> None:
+    profile = make(tmp_path, 'image = "a"\n[labels]\nx = \'a "b" \\ $HOME ✓\'\n')
+    params, files = plan_of(profile).label_step("f" * 64)
+    assert '"x"="a \\"b\\" \\\\ \\$HOME ✓"' in files["Containerfile"].decode()
+
+
+def test_a_label_with_a_line_break_goes_through_the_api(tmp_path: Path) -> None:
+    profile = make(tmp_path, 'image = "a"\n[labels]\nx = "two\\nlines"\n')
+    plan = plan_of(profile)
+    params, files = plan.label_step("f" * 64)
+    assert params["labels"] == dict(plan.labels) and plan.labels["x"] == "two\nlines"
+    assert files == {"Containerfile": f"FROM {'f' * 64}\n".encode()}
+    assert params["layers"] == "true"
 
 
 def test_several_platforms_are_refused_clearly(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from builder.buildlog import BuildLog
+from builder.build.log import BuildLog
 
 ID = "01b5ad421bb6c218956c2b79ff23ca867ee769cd0b248cf703302a76a9c0aa83"
 

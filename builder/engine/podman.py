@@ -1,0 +1,222 @@
+"""The Podman implementation of `builder.engine.protocol.Engine`: the only module that imports podman-py.
+
+Imported lazily (only by commands that need an engine): `import podman` alone costs about 0.1 s, so it is
+imported inside `PodmanEngine.__init__`, and this module's top level stays cheap.
+
+podman-py's high-level `images.build()` returns only after the build has finished and cannot set
+`isolation`, `pullpolicy` or `excludes`, so builds go through the low-level `client.api.post("/build")`
+with `stream=True`, which hands us the log lines as the service writes them.
+
+Every failure leaves here as an imgctl error carrying the engine's own message: a service that cannot be
+reached is `EngineError` (exit 4); an operation a live service refuses (a bad tag, an export that fails)
+is `BuildError` (exit 5), because it is a step of making the image that failed, not a missing engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+from builder.engine.protocol import BuildParams, ImageRecord, StreamMessage
+from builder.errors import BuildError, EngineError
+
+log = logging.getLogger("imgctl.engine")
+
+# Build parameters the libpod API reads as JSON documents; the plan keeps them typed.
+JSON_PARAMS = frozenset({"buildargs", "labels", "secrets", "excludes"})
+
+# What `podman --remote build` sends besides `rm`: remove the working containers of a failed (or cancelled)
+# build too. Without it every failed RUN leaves one behind in the service's storage.
+ALWAYS_REMOVE = {"forcerm": "true"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    source: str  # where the URL came from, for --debug and error messages
+
+
+def encode_build_params(params: BuildParams) -> dict[str, str | list[str]]:
+    """The plan's typed parameters as the API's query parameters (JSON where the API wants JSON)."""
+    encoded: dict[str, str | list[str]] = {}
+    for name, value in params.items():
+        if isinstance(value, str):
+            encoded[name] = value  # already in the API's form (the label step's tag list aside)
+        elif isinstance(value, bool):
+            encoded[name] = "true" if value else "false"
+        elif isinstance(value, int):
+            encoded[name] = str(value)
+        elif name in JSON_PARAMS:
+            encoded[name] = json.dumps(dict(value) if isinstance(value, Mapping) else list(value))
+        elif isinstance(value, Mapping):
+            encoded[name] = json.dumps(dict(value))
+        else:
+            encoded[name] = [str(item) for item in value]  # repeated, as `t` is
+    return encoded
+
+
+class PodmanEngine:
+    """A connected Podman API service."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        import podman  # deferred: see the module docstring
+
+        self.endpoint = endpoint
+        self._client = podman.PodmanClient(base_url=endpoint.url)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def clone(self) -> PodmanEngine:
+        return PodmanEngine(self.endpoint)
+
+    def ping(self, timeout: float = 3.0) -> bool:
+        try:
+            response = self._client.api.get("/_ping", timeout=timeout)
+        except Exception as exc:  # any transport failure means "does not answer"
+            log.debug("no answer from %s (%s): %s", self.endpoint.url, self.endpoint.source, exc)
+            return False
+        return bool(response.status_code == 200)
+
+    def version(self) -> str:
+        response = self._request("get", "/version", "reading the engine version")
+        self._raise_for_status(response, "reading the engine version")
+        return str(response.json().get("Version", "unknown"))
+
+    def build(
+        self, params: BuildParams, body: bytes | Iterable[bytes], headers: Mapping[str, str] | None = None
+    ) -> Iterator[StreamMessage]:
+        """Start a build and yield the service's JSON messages as they arrive.
+
+        `body` is the context tar, as bytes or as a generator of chunks; requests sends a generator with
+        chunked transfer encoding, so a large context is never held whole in memory or on disk. (A list
+        would be taken for form fields: pass a generator.) Closing the generator early (Ctrl-C) closes the
+        connection, which cancels the build on the service; `forcerm` then removes its working container.
+        """
+        request_headers = {"Content-Type": "application/x-tar", **(headers or {})}
+        query = {**encode_build_params(params), **ALWAYS_REMOVE}
+        response = self._request(
+            "post", "/build", "sending the build request", params=query, data=body, headers=request_headers, stream=True
+        )
+        try:
+            if response.status_code != 200:
+                raise BuildError(f"the engine refused the build: {_error_text(response)}")
+            for raw in response.iter_lines():
+                if not raw:
+                    continue
+                try:
+                    yield json.loads(raw)
+                except ValueError:
+                    yield {"stream": raw.decode("utf-8", "replace") + "\n"}
+        finally:
+            response.close()
+
+    def push(self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool) -> Iterator[StreamMessage]:
+        """Push `source` (a local name or id) to `destination` and yield the service's progress messages.
+
+        podman-py's `images.push()` never reads the stream (it returns invented text), and with the
+        default `quiet=true` the service reports nothing until the end. With `quiet=false` the real
+        progress lines arrive, and a failure arrives as `{"error": ...}` inside an HTTP 200 body.
+        """
+        headers = {"X-Registry-Auth": auth_header} if auth_header else {}
+        params = {"destination": destination, "tlsVerify": "true" if tls_verify else "false", "quiet": "false"}
+        response = self._request(
+            "post", f"/images/{quote(source, safe='')}/push", "sending the push request",
+            params=params, headers=headers, stream=True,
+        )
+        try:
+            if response.status_code != 200:
+                yield {"error": _error_text(response)}
+                return
+            for raw in response.iter_lines():
+                if raw:
+                    try:
+                        yield json.loads(raw)
+                    except ValueError:
+                        yield {"stream": raw.decode("utf-8", "replace")}
+        finally:
+            response.close()
+
+    def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
+        """Write the image as an archive (`oci-archive` or `docker-archive`) to the binary file `out`."""
+        doing = f"exporting {ref}"
+        response = self._request("get", f"/images/{quote(ref, safe='')}/get", doing, params={"format": fmt}, stream=True)
+        try:
+            self._raise_for_status(response, doing)
+            written = 0
+            try:
+                for chunk in response.iter_content(chunk_size=1 << 20):
+                    out.write(chunk)
+                    written += len(chunk)
+            except _transport_errors() as exc:
+                raise EngineError(f"the engine at {self.endpoint.url} stopped answering while {doing}: {exc}") from exc
+            return written
+        finally:
+            response.close()
+
+    def inspect_image(self, ref: str) -> ImageRecord | None:
+        doing = f"inspecting image {ref}"
+        response = self._request("get", f"/images/{quote(ref, safe='')}/json", doing)
+        if response.status_code == 404:
+            return None
+        self._raise_for_status(response, doing)
+        return ImageRecord.from_inspect(response.json())
+
+    def images_with_label(self, key: str, value: str) -> list[str]:
+        doing = f"listing images labelled {key}"
+        filters = json.dumps({"label": [f"{key}={value}"]})
+        response = self._request("get", "/images/json", doing, params={"filters": filters})
+        self._raise_for_status(response, doing)
+        images = sorted(response.json() or [], key=lambda image: image.get("Created", 0), reverse=True)
+        return [str(image["Id"]) for image in images]
+
+    def tag(self, image_id: str, repository: str, tag: str) -> None:
+        doing = f"tagging {image_id[:12]} as {repository}:{tag}"
+        response = self._request(
+            "post", f"/images/{quote(image_id, safe='')}/tag", doing, params={"repo": repository, "tag": tag}
+        )
+        self._raise_for_status(response, doing)
+
+    def remove_image(self, ref: str, force: bool = False) -> None:
+        doing = f"removing image {ref}"
+        response = self._request("delete", f"/images/{quote(ref, safe='')}", doing, params={"force": force})
+        if response.status_code not in (200, 404):
+            self._raise_for_status(response, doing)
+
+    def _request(self, method: str, path: str, doing: str, **kwargs: Any) -> Any:
+        """One API call; a service that cannot be reached is `EngineError` (exit 4), with the cause."""
+        from podman.errors import APIError
+
+        try:
+            return getattr(self._client.api, method)(path, **kwargs)
+        except APIError as exc:
+            # podman-py wraps transport failures (refused, reset, a socket that went away) in APIError.
+            cause = exc.__cause__ or exc
+            raise EngineError(f"the engine at {self.endpoint.url} did not answer while {doing}: {cause}") from exc
+        except _transport_errors() as exc:
+            raise EngineError(f"the engine at {self.endpoint.url} did not answer while {doing}: {exc}") from exc
+
+    def _raise_for_status(self, response: Any, doing: str) -> None:
+        if response.status_code >= 400:
+            raise BuildError(f"the engine refused {doing}: {_error_text(response)}")
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    import requests
+
+    return (OSError, requests.exceptions.RequestException)
+
+
+def _error_text(response: Any) -> str:
+    """The engine's own message: libpod answers errors as {"cause", "message", "response"}."""
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            return str(body.get("message") or body.get("cause") or body)
+    except ValueError:
+        pass
+    return f"HTTP {response.status_code} {response.text[:500]}"

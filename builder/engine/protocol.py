@@ -1,0 +1,105 @@
+"""What imgctl needs from a container engine, as a typed protocol, and the records it answers with.
+
+Build, push and project code depend on this module only; `builder.engine.podman` implements it over the
+Podman API, and tests implement it in memory (`tests/fakes.py`). No engine document (`dict[str, Any]`)
+crosses this boundary: an image is an `ImageRecord`, a stream message a `StreamMessage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol, Union
+
+# One build API parameter as the plan holds it: a word, a flag, a list (repeated, or a JSON list for the
+# keys the API reads as JSON) or a mapping (build args, labels). `builder.engine.podman` encodes it.
+ParamValue = Union[str, bool, int, Sequence[str], Mapping[str, str]]
+BuildParams = Mapping[str, ParamValue]
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One local image, with the fields imgctl reads: naming, labels, size, digest, and the config that
+    context pruning needs (environment, ONBUILD triggers, history), plus the layer diff ids."""
+
+    id: str
+    repo_tags: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    size: int = 0
+    digest: str | None = None
+    env: tuple[str, ...] = ()
+    onbuild: tuple[str, ...] = ()
+    history: tuple[str, ...] | None = None  # `created_by` of each entry; None when the engine reports none
+    layers: tuple[str, ...] = ()  # RootFS.Layers: the diff ids, base first
+    working_dir: str = ""
+
+    @classmethod
+    def from_inspect(cls, document: Mapping[str, Any]) -> ImageRecord:
+        """A record from a libpod (or Docker-compatible) image inspect answer."""
+        config = document.get("Config") if isinstance(document.get("Config"), Mapping) else {}
+        labels = config.get("Labels") or document.get("Labels") or {}
+        history = document.get("History")
+        return cls(
+            id=str(document.get("Id") or ""),
+            repo_tags=tuple(str(tag) for tag in document.get("RepoTags") or ()),
+            labels={str(key): str(value) for key, value in dict(labels).items()},
+            size=int(document.get("Size") or 0),
+            digest=str(document["Digest"]) if document.get("Digest") else None,
+            env=tuple(str(item) for item in config.get("Env") or ()),
+            onbuild=tuple(str(item) for item in config.get("OnBuild") or ()),
+            history=(
+                tuple(str(item.get("created_by") or "") for item in history if isinstance(item, Mapping))
+                if isinstance(history, list)
+                else None
+            ),
+            layers=tuple(str(layer) for layer in (document.get("RootFS") or {}).get("Layers") or ()),
+            working_dir=str(config.get("WorkingDir") or ""),
+        )
+
+    def as_inspect(self) -> dict[str, Any]:
+        """The inspect-shaped view that `containerfile.image_facts` reads (Config.Env, Config.OnBuild, History)."""
+        document: dict[str, Any] = {"Id": self.id, "Config": {"Env": list(self.env), "OnBuild": list(self.onbuild)}}
+        if self.history is not None:
+            document["History"] = [{"created_by": created_by} for created_by in self.history]
+        return document
+
+
+# A build or push stream message as the service sends it: `{"stream": text}`, `{"error": text, ...}`,
+# `{"aux": ...}`. Its keys are the service's; `builder.build.log` and `builder.push.execute` read them.
+StreamMessage = Mapping[str, Any]
+
+
+class Engine(Protocol):
+    """A connected container engine service."""
+
+    def close(self) -> None: ...
+
+    def clone(self) -> Engine:
+        """Another connection to the same service, for work that runs in parallel."""
+        ...
+
+    def build(
+        self, params: BuildParams, body: bytes | Iterable[bytes], headers: Mapping[str, str] | None = None
+    ) -> Iterator[StreamMessage]:
+        """Start a build of the tar `body` and yield the service's messages as they arrive."""
+        ...
+
+    def push(self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool) -> Iterator[StreamMessage]:
+        """Push `source` to `destination`; a failure arrives as a message with an "error" key."""
+        ...
+
+    def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
+        """Write the image as an archive to `out`; returns the number of bytes written."""
+        ...
+
+    def inspect_image(self, ref: str) -> ImageRecord | None:
+        """The image `ref` names, or None when there is none."""
+        ...
+
+    def images_with_label(self, key: str, value: str) -> list[str]:
+        """Ids of local images carrying the label key=value, newest first."""
+        ...
+
+    def tag(self, image_id: str, repository: str, tag: str) -> None: ...
+
+    def remove_image(self, ref: str, force: bool = False) -> None: ...
