@@ -29,7 +29,7 @@ from builder.inputs.hashcache import HashCache
 from builder.inputs.record import decode_label
 
 if TYPE_CHECKING:
-    from builder.project import Project
+    from builder.config.project import Project
 
 log = logging.getLogger("imgctl.build")
 
@@ -249,17 +249,17 @@ def build_profiles(
     on_result: Callable[[BuildResult], None] | None = None,
 ) -> list[BuildResult]:
     """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify."""
-    from builder import project
+    from builder.build import prepare
 
     results = []
     for profile in profiles:
-        bases = project.base_images_of(profile, engine)
-        plan = project.plan(profile, run.project, bases, walk_all=False)
+        bases = prepare.base_images_of(profile, engine)
+        plan = prepare.plan(profile, run.project, bases, walk_all=False)
         for note in plan.notes:
             log.debug("%s: %s", profile.name, note)
         if on_plan is not None:
             on_plan(plan)
-        header = project.build_auth_header(profile, bases, run.project.env, run.authfile)
+        header = prepare.build_auth_header(profile, bases, run.project.env, run.authfile)
         with display(profile) as on_event:
             result = run_build(
                 plan, engine, on_event, cache=run.cache, base_digests=bases.digests,

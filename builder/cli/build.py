@@ -62,7 +62,7 @@ def build_command(
     metadata_file: Path | None = METADATA_FILE_OPTION,
 ) -> None:
     """Build the images of one or more profiles, then label, tag and verify them (and push with --push)."""
-    from builder import project as project_mod
+    from builder.build import prepare
     from builder.render import build as render_build
     from builder.render.console import is_interactive, line, print_json
 
@@ -80,7 +80,7 @@ def build_command(
 
     if dry_run:
         # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
-        plans = [project_mod.plan(profile, where).to_dict() for profile in profiles]
+        plans = [prepare.plan(profile, where).to_dict() for profile in profiles]
         if as_json:
             print_json({"plans": plans})
         else:

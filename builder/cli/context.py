@@ -21,14 +21,14 @@ def context_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show what a build of NAME would send: every file with its size, totals, largest directories."""
-    from builder import project as project_mod
+    from builder.build import prepare
     from builder.render.console import print_json
     from builder.render.context import context_document, print_context
 
     profile = project(ctx).profile(name, sets)
     bases = _base_images_for_context(ctx, profile)
-    kept = project_mod.snapshot(profile)
-    sent, notes = project_mod.sent_snapshot(profile, kept, bases)
+    kept = prepare.snapshot(profile)
+    sent, notes = prepare.sent_snapshot(profile, kept, bases)
     if as_json:
         print_json(context_document(sent, kept, notes, profile.name))
     else:
@@ -37,9 +37,9 @@ def context_command(
 
 def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
     """Base image facts for pruning; asks the engine only when the Containerfile has external bases."""
-    from builder import project as project_mod
+    from builder.build import prepare
 
-    offline = project_mod.base_images_of(profile, None)
+    offline = prepare.base_images_of(profile, None)
     if offline.facts is not None:
         return offline
     from builder.engine.service import connect
@@ -48,7 +48,7 @@ def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
     options = global_options(ctx)
     try:
         with connect(options.url, options.env) as engine:
-            return project_mod.base_images_of(profile, engine)
+            return prepare.base_images_of(profile, engine)
     except EngineError as error:
         log.debug("no engine to inspect the base images: %s", error)
         return offline
@@ -62,13 +62,13 @@ def ignore_command(
     sets: list[str] = SET_OPTION,
 ) -> None:
     """Propose a .containerignore for NAME's context: only rules for what is there, never what the build copies."""
-    from builder import project as project_mod
+    from builder.build import prepare
     from builder.context.propose import propose
     from builder.render.console import confirm, line
     from builder.render.context import print_proposal
 
     profile = project(ctx).profile(name, sets)
-    needed, warnings = project_mod.named_by_containerfile(profile)
+    needed, warnings = prepare.named_by_containerfile(profile)
     proposal = propose(profile.context, profile.containerfile, needed, profile_patterns=profile.ignore,
                        profile_file=profile.file, dialect=profile.ignore_dialect)
     print_proposal(name, proposal, warnings, write=write)

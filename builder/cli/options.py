@@ -16,7 +16,7 @@ import typer
 from builder.errors import ConfigError
 
 if TYPE_CHECKING:
-    from builder.project import Project
+    from builder.config.project import Project
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def global_options(ctx: typer.Context) -> GlobalOptions:
 
 
 def project(ctx: typer.Context) -> Project:
-    from builder.project import Project
+    from builder.config.project import Project
 
     options = global_options(ctx)
     return Project.locate(options.profiles_dir, env=options.env)

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.oci import refs
 from builder.config.profile import Profile
 from builder.errors import ConfigError
+from builder.oci import refs
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from builder.build.prepare import provenance
 from builder.config.files import find_profiles_dir
-from builder.project import Project, provenance
+from builder.config.project import Project
 from builder.vcs import Checkout, GitError, GitInfo, read_git, strip_credentials
 from tests.git_fixtures import git, make_repo, sha
 

@@ -11,6 +11,7 @@ import pytest
 
 from builder.build.execute import BuildEvent, _image_with_inputs, _why_built, run_build
 from builder.build.plan import BuildPlan, Provenance, plan_build
+from builder.build.prepare import snapshot
 from builder.config.profile import load_profile
 from builder.engine.protocol import ImageRecord, StreamMessage
 from builder.errors import BuildError, VerifyError
@@ -19,7 +20,6 @@ from builder.inputs.digest import DIGEST_LABEL, Inputs
 from builder.inputs.explain import NO_DETAIL
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import COMPONENTS_LABEL
-from builder.project import snapshot
 from tests.fakes import FakeEngine
 
 COMPONENTS = {"containerfile": "a" * 64, "file:src/app.py": "b" * 64, "target": "c" * 64}
@@ -29,7 +29,7 @@ def image(labels: dict[str, str], image_id: str = "f" * 64) -> ImageRecord:
     return ImageRecord(id=image_id, labels=labels, repo_tags=("localhost/app:latest",))
 
 
-def Engine(images: dict[str, ImageRecord]) -> FakeEngine:  # noqa: N802  (the name the tests below use)
+def Engine(images: dict[str, ImageRecord]) -> FakeEngine:
     return FakeEngine(images=dict(images))
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from builder.config.files import find_profiles_dir, list_profiles
 from builder.config.profile import load_profile
+from builder.config.project import Project as CommandProject
 from builder.config.summary import load_summary
 from builder.errors import ConfigError
-from builder.project import Project as CommandProject
 from tests.unit.config.profile_fixtures import NOW, Project, assert_error
 
 if sys.version_info >= (3, 11):

@@ -12,12 +12,12 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from builder.build.plan import BuildPlan, Provenance, plan_build
+from builder.build.prepare import snapshot
 from builder.config.profile import load_profile
 from builder.inputs.detail import encode
 from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import COMPONENTS_LABEL, Recorded, decode_label, fold
-from builder.project import snapshot
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
 BASE = "registry.example.com/ubi9:9.4"
@@ -64,7 +64,7 @@ def legacy_label(components: Mapping[str, str], depth: int | None = None) -> dic
 
 
 class Project:
-    """A project on disk with one profile, built into plans the way `builder.project.plan` does."""
+    """A project on disk with one profile, built into plans the way `builder.build.prepare.plan` does."""
 
     def __init__(self, root: Path, cache_home: Path, *, create: bool = True) -> None:
         self.root = root

@@ -61,7 +61,7 @@ def test_unchanged_inputs_give_the_same_digest_across_caches_and_processes(proje
         "from builder.inputs.hashcache import HashCache\n"
         "from builder.build.plan import Provenance, plan_build\n"
         "from builder.config.profile import load_profile\n"
-        "from builder.project import snapshot\n"
+        "from builder.build.prepare import snapshot\n"
         "from datetime import datetime, timezone\n"
         "from pathlib import Path\n"
         "now = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)\n"

@@ -134,7 +134,7 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
         "from builder.inputs.hashcache import HashCache\n"
         "from builder.build.plan import Provenance, plan_build\n"
         "from builder.config.profile import load_profile\n"
-        "from builder.project import snapshot\n"
+        "from builder.build.prepare import snapshot\n"
         "from datetime import datetime, timezone\n"
         "from pathlib import Path\n"
         "now = datetime(2026, 11, 24, tzinfo=timezone.utc)\n"

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder.project import Project, base_images_of, sent_snapshot, snapshot
+from builder.build.prepare import base_images_of, sent_snapshot, snapshot
+from builder.config.project import Project
 
 
 def test_a_fallback_the_files_decide_is_the_reason_given(tmp_path: Path) -> None:

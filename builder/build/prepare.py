@@ -1,22 +1,20 @@
-"""A project on disk: its profiles directory, resolved profiles, their contexts and build plans.
+"""Preparing a build: from a resolved profile to its context snapshot, base images and build plan.
 
-The glue between the pure layers (profiles, context, plan) and the commands. It reads the file
-system and git, but never prints and never talks to an engine.
+The glue between the pure layers (profile, Containerfile, context, plan) and execution. It reads the file
+system (and git through the project's checkout), but never prints; it talks to an engine only to inspect
+base images.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from builder.build.plan import BuildPlan, Provenance, plan_build
-from builder.config.clock import command_time
-from builder.config.files import find_profiles_dir
-from builder.config.profile import Profile, load_profile
+from builder.config.profile import Profile
+from builder.config.project import Project
 from builder.containerfile.document import Document
 from builder.containerfile.reach import Reach, base_images, image_facts, prune, reach
 from builder.containerfile.stages import ImageFacts, Source
@@ -25,40 +23,6 @@ from builder.context.rules import IgnoreRules
 from builder.context.walk import ContextSnapshot, scan
 from builder.oci import refs
 from builder.registry.credentials import lookup, x_registry_config
-from builder.vcs import Checkout
-
-
-@dataclass
-class Project:
-    """Where profiles come from, and the clock, environment and git checkout they are resolved against.
-
-    One per command: `now` is read once from `env` (SOURCE_DATE_EPOCH, else the current time), so every
-    `{date}` and the `created` label agree; `checkout` reads git lazily, once, with `env`, for both the git
-    placeholders and the provenance labels. A bad SOURCE_DATE_EPOCH stops the command here (exit 2).
-    """
-
-    profiles_dir: Path
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    now: datetime = field(init=False)
-    checkout: Checkout = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.now = command_time(self.env)
-        self.checkout = Checkout(self.root, self.env)
-
-    @classmethod
-    def locate(cls, explicit: Path | None, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Project:
-        env = dict(os.environ) if env is None else env
-        return cls(profiles_dir=find_profiles_dir(cwd or Path.cwd(), explicit, env), env=env)
-
-    @property
-    def root(self) -> Path:
-        return self.profiles_dir.parent
-
-    def profile(self, name: str, overrides: Sequence[str] = ()) -> Profile:
-        return load_profile(
-            self.profiles_dir, name, overrides=overrides, env=self.env, now=self.now, git=self.checkout.head
-        )
 
 
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
