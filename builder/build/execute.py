@@ -27,6 +27,7 @@ from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
 from builder.inputs.explain import NO_CHANGE, explain
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import decode_label
+from builder.inputs.sent import SentContent
 
 if TYPE_CHECKING:
     from builder.config.project import Project
@@ -82,11 +83,18 @@ def run_build(
     *,
     cache: HashCache | None = None,
     base_digests: Mapping[str, str | None] | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Callable[[], Mapping[str, str] | None] | None = None,
 ) -> BuildResult:
     """Build `plan` unless an image with the same inputs exists (then only tag it).
 
-    Without a `cache` every build runs (no input digest is computed).
+    Without a `cache` every build runs (no input digest is computed). `headers` gives the build request's
+    extra headers (base-image credentials); it is called only when a build is sent, so an up-to-date image
+    costs no credential lookup.
+
+    The image is labelled with the digest of the bytes the build actually received: each file is hashed as
+    the tar stream sends it (one read per file), and the digest worked out beforehand only decides whether
+    to build. A file rewritten in between therefore labels the image with what it holds; an upload the
+    build did not read to its end labels it with no digest at all, so it is never taken as up to date.
     """
     emit = on_event or _ignore
     started = time.monotonic()
@@ -108,11 +116,14 @@ def run_build(
                 return result
             reasons = _why_built(previous, inputs, cache)
 
+    sent = SentContent(plan.snapshot, cache)
+    body = tar_stream(plan.snapshot, plan.extra, sink=sent)
+    image_id = _follow(engine.build(plan.params, body, headers() if headers else None), build_log, emit)
     labels = dict(plan.labels)
+    if inputs is not None:
+        inputs = inputs.settled(sent.sums) if sent.complete else None
     if inputs is not None and inputs.complete:
         labels.update(inputs.to_label())
-    body = tar_stream(plan.snapshot, plan.extra)
-    image_id = _follow(engine.build(plan.params, body, headers), build_log, emit)
 
     emit(BuildEvent("phase", build_log, "labelling and tagging"))
     label_params, label_files = plan.label_step(image_id, labels)
@@ -259,12 +270,12 @@ def build_profiles(
             log.debug("%s: %s", profile.name, note)
         if on_plan is not None:
             on_plan(plan)
-        header = prepare.build_auth_header(profile, bases, run.project.env, run.authfile)
+        def headers(profile: Profile = profile, bases: prepare.BaseImages = bases) -> Mapping[str, str] | None:
+            header = prepare.build_auth_header(profile, bases, run.project.env, run.authfile)
+            return {"X-Registry-Config": header} if header else None
+
         with display(profile) as on_event:
-            result = run_build(
-                plan, engine, on_event, cache=run.cache, base_digests=bases.digests,
-                headers={"X-Registry-Config": header} if header else None,
-            )
+            result = run_build(plan, engine, on_event, cache=run.cache, base_digests=bases.digests, headers=headers)
         results.append(result)
         if on_result is not None:
             on_result(result)

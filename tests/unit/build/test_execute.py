@@ -3,7 +3,8 @@ decisions made from what the engine reports. The builds themselves are integrati
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,10 +14,10 @@ from builder.build.execute import BuildEvent, _image_with_inputs, _why_built, ru
 from builder.build.plan import BuildPlan, Provenance, plan_build
 from builder.build.prepare import snapshot
 from builder.config.profile import load_profile
-from builder.engine.protocol import ImageRecord, StreamMessage
+from builder.engine.protocol import BuildParams, ImageRecord, StreamMessage
 from builder.errors import BuildError, VerifyError
 from builder.inputs.detail import encode
-from builder.inputs.digest import DIGEST_LABEL, Inputs
+from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
 from builder.inputs.explain import NO_DETAIL
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import COMPONENTS_LABEL
@@ -85,6 +86,11 @@ def make_plan(tmp_path: Path, profile: str = 'image = "team/app"\ntags = ["1", "
     (tmp_path / "Containerfile").write_text("FROM scratch\nCOPY app /app\n")
     (tmp_path / "app").write_text("content")
     (tmp_path / "profiles" / "app.toml").write_text(profile)
+    return replan(tmp_path)
+
+
+def replan(tmp_path: Path) -> BuildPlan:
+    """The plan of the project as it is on disk now."""
     loaded = load_profile(tmp_path / "profiles", "app", env={}, now=NOW)
     return plan_build(loaded, snapshot(loaded), Provenance(created=NOW), nonce="abc")
 
@@ -177,3 +183,57 @@ def test_a_failing_step_is_a_build_error_with_its_output(tmp_path: Path) -> None
     assert caught.value.exit_status == 1 and caught.value.step == "RUN false"
     assert caught.value.tail == ("something went wrong",)
     assert len(engine.called("build")) == 1  # no label step after a failure
+
+
+@dataclass
+class RewritingEngine(FakeEngine):
+    """Rewrites a file just before it reads the upload: the moment between the digest and the tar stream."""
+
+    rewrite: tuple[Path, bytes] | None = None
+
+    def build(self, params: BuildParams, body: bytes | Iterable[bytes],
+              headers: Mapping[str, str] | None = None) -> Iterator[StreamMessage]:
+        if self.rewrite is not None:
+            path, data = self.rewrite
+            self.rewrite = None
+            path.write_bytes(data)
+        return super().build(params, body, headers)
+
+
+def test_a_file_rewritten_before_the_upload_labels_the_image_with_what_it_got(tmp_path: Path) -> None:
+    plan = make_plan(tmp_path)
+    engine = RewritingEngine(build_script=[main_build(), main_build("b" * 64)])
+    engine.add(ImageRecord(id=MAIN_ID, size=123))
+    engine.add(ImageRecord(id="b" * 64, size=123))
+    cache = HashCache(None)
+    digest_of_old = compute(plan, {}, HashCache(None)).digest
+    engine.rewrite = (tmp_path / "app", b"CONTENT")  # the same size: the upload only checks size and type
+    first = run_build(plan, engine, cache=cache)
+    labelled = engine.images[first.image_id].labels[DIGEST_LABEL]
+    assert labelled != digest_of_old
+    assert labelled == compute(replan(tmp_path), {}, HashCache(None)).digest
+    # The file settles back on the content the early digest saw: that is not what the image holds.
+    (tmp_path / "app").write_bytes(b"content")
+    engine.images[first.image_id] = replace(engine.images[first.image_id], repo_tags=("localhost/team/app:1",))
+    again = run_build(replan(tmp_path), engine, cache=cache)
+    assert not again.up_to_date
+
+
+def test_an_upload_the_build_did_not_read_to_the_end_gets_no_digest(tmp_path: Path) -> None:
+    make_plan(tmp_path)
+    (tmp_path / "big").write_bytes(b"x" * (3 << 20))  # the tar is sent in 1 MiB chunks: several of them
+    plan = replan(tmp_path)
+
+    @dataclass
+    class HalfReadingEngine(FakeEngine):
+        def build(self, params: BuildParams, body: bytes | Iterable[bytes],
+                  headers: Mapping[str, str] | None = None) -> Iterator[StreamMessage]:
+            if not isinstance(body, bytes):
+                next(iter(body))  # reads the first chunk only, then answers as if it had built
+                return iter(self.build_script.pop(0))
+            return super().build(params, body, headers)
+
+    engine = HalfReadingEngine(build_script=[main_build()])
+    engine.add(ImageRecord(id=MAIN_ID, size=123))
+    result = run_build(plan, engine, cache=HashCache(None))
+    assert DIGEST_LABEL not in engine.images[result.image_id].labels
