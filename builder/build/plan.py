@@ -67,6 +67,8 @@ class BuildPlan:
     refs: tuple[str, ...]  # every name the final image must carry
     notes: tuple[str, ...] = field(default=())
     full_snapshot: ContextSnapshot | None = None  # what the ignore rules keep, before pruning
+    # The Containerfile's bytes as this build read (and parsed) them once; None: not read yet.
+    containerfile_data: bytes | None = None
 
     def label_step(self, image_id: str, labels: Mapping[str, str] | None = None) -> tuple[dict[str, ParamValue], dict[str, bytes]]:
         """Parameters and tar members of the call that labels and tags the built image (module docstring)."""
@@ -140,8 +142,11 @@ def plan_build(
     full_snapshot: ContextSnapshot | None = None,
     notes: Sequence[str] = (),
     tls_verify: bool = True,
+    containerfile: bytes | None = None,
 ) -> BuildPlan:
-    """`tls_verify` False when a base image comes from a registry the profile marks tls_verify = false."""
+    """`tls_verify` False when a base image comes from a registry the profile marks tls_verify = false.
+    `containerfile`: the Containerfile's bytes as already read; a Containerfile outside the context is sent
+    as exactly these bytes."""
     nonce = nonce or random.token_hex(6)
     extra: dict[str, Path | bytes] = {}
     notes = list(notes)
@@ -152,7 +157,7 @@ def plan_build(
         # Outside the context (or excluded by the ignore rules): upload it under a reserved name and
         # keep that name out of COPY, which is what podman's own remote client does.
         dockerfile = f"{INJECTED_PREFIX}{nonce}.Containerfile"
-        extra[dockerfile] = profile.containerfile
+        extra[dockerfile] = containerfile if containerfile is not None else profile.containerfile
         excluded_names.append(dockerfile)
         notes.append(f"the Containerfile is outside the context; it is sent as {dockerfile}")
 
@@ -210,6 +215,7 @@ def plan_build(
         refs=profile.refs,
         notes=tuple(notes),
         full_snapshot=full_snapshot,
+        containerfile_data=containerfile,
     )
 
 

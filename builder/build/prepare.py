@@ -193,7 +193,8 @@ def plan(profile: Profile, project: Project, bases: BaseImages | None = None, *,
         full = snapshot(profile)
         sent, notes = sent_snapshot(profile, full, bases)
     verify = all(profile.registry(_registry(ref)).verify for ref in bases.digests)
-    return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=notes, tls_verify=verify)
+    return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=notes, tls_verify=verify,
+                      containerfile=bases.document.data)
 
 
 def _registry(ref: str) -> str:

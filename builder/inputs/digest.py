@@ -235,7 +235,10 @@ def _context_digest(paths: Mapping[str, str]) -> str:
 
 
 def _containerfile_bytes(plan: BuildPlan) -> bytes:
-    # What is sent under the dockerfile name, whichever way it travels; its name is not an input.
+    # What is sent under the dockerfile name, whichever way it travels; its name is not an input. The plan
+    # holds the bytes its build already read; the upload's own sums settle the digest afterwards.
+    if plan.containerfile_data is not None:
+        return plan.containerfile_data
     source = plan.extra.get(plan.dockerfile, plan.snapshot.root / plan.dockerfile)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
