@@ -1,10 +1,11 @@
 """Pushing built images to registries, and proving what landed.
 
 For every destination repository, the first tag is pushed by the engine (the libpod push endpoint, read as
-a stream), with credentials imgctl resolved itself (`builder.registry.credentials`). The other tags are then written in the
-registry itself: the manifest the first push stored, under each further tag (one request per tag, every blob
-is already there). A registry that refuses that gets them pushed by the engine instead. Last, the registry
-is asked for the manifest digest of every tag (`builder.registry`). Destinations push in parallel.
+a stream), with credentials imgctl resolved itself (`builder.registry.credentials`). The other tags are then
+written in the registry itself: the manifest the first push stored, under each further tag (one request per
+tag, every blob is already there). A registry that refuses that gets them pushed by the engine instead.
+Last, the registry is asked for the manifest digest of every tag (`builder.registry.client`). Destinations
+push in parallel.
 
 Never prints: progress goes to the `on_event` callback. Talks to the engine through
 `builder.engine.protocol.Engine` only, so a test can run every step against an engine of its own.
@@ -15,17 +16,18 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from builder.config.profile import Profile
 from builder.engine.protocol import Engine
-from builder.errors import AuthError, ImgctlError, RegistryError, VerifyError
+from builder.errors import AuthError, ImgctlError, Interrupted, RegistryError, VerifyError
 from builder.filewrite import output_file
 from builder.push.classify import classify, short
 from builder.push.destinations import Destination
@@ -33,9 +35,10 @@ from builder.push.trust import engine_trusts
 from builder.registry.client import RegistryClient
 from builder.registry.credentials import Credential, Lookup, lookup
 from builder.registry.transport import TLSConfig
-from builder.retry import is_transient_text, retry_delays
+from builder.retry import Cancellation, is_transient_text, retry_delays
 
 log = logging.getLogger("imgctl.push")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,9 @@ def local_image(engine: Engine, profile: Profile) -> str:
             time_varying = any(p in str(profile.setting("tags")) for p in ("{date}", "{timestamp}"))
             raise VerifyError(
                 f"{ref} does not exist locally",
-                hint=(
-                    f"run `imgctl build {profile.name}` first"
-                    + ("; tags with {date} or {timestamp} change between runs: use `imgctl build --push`" if time_varying else "")
-                ),
+                hint=f"run `imgctl build {profile.name}` first" + (
+                    "; tags with {date} or {timestamp} change between runs: use `imgctl build --push`"
+                    if time_varying else ""),
             )
         image_ids[ref] = image.id
     if len(set(image_ids.values())) > 1:
@@ -128,36 +130,59 @@ def push_image(
 ) -> PushResult:
     emit = on_event or (lambda event: None)
     lookups = {d.repository: _credentials(d, options) for d in targets}
+    cancel = Cancellation()
 
     def one(destination: Destination) -> list[PushedRef]:
-        return _push_destination(engine, image_id, destination, tags, lookups[destination.repository], options, emit)
+        found = lookups[destination.repository]
+        return _push_destination(engine, image_id, destination, tags, found, options, emit, cancel)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, len(targets)), thread_name_prefix="push")
     with ExitStack() as trust:
         # Once per registry, before any thread starts: two destinations on one registry share the link.
         for destination in {d.registry: d for d in targets}.values():
             trust.enter_context(engine_trusts(destination, options.env))
-        return _collect(pool, one, targets, profile, image_id)
-
-
-def _collect(pool: ThreadPoolExecutor, one: Callable[[Destination], list[PushedRef]], targets: Sequence[Destination], profile: str, image_id: str) -> PushResult:
-    try:
-        futures = [pool.submit(one, d) for d in targets]
-        pushed: list[PushedRef] = []
-        errors: list[ImgctlError] = []
-        for future in futures:
-            try:
-                pushed.extend(future.result())
-            except ImgctlError as error:
-                errors.append(error)
-    finally:
-        # On Ctrl-C, do not wait here for streams that only end when the service stops.
-        pool.shutdown(wait=False, cancel_futures=True)
+        outcomes = in_parallel([partial(one, d) for d in targets], cancel)
+    pushed: list[PushedRef] = []
+    errors: list[ImgctlError] = []
+    for outcome in outcomes:
+        if isinstance(outcome, ImgctlError):
+            errors.append(outcome)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            pushed.extend(outcome)
     if errors:
         # The most telling error decides the exit code: credentials first, then the registry.
         errors.sort(key=lambda e: 0 if isinstance(e, AuthError) else 1)
         raise errors[0]
     return PushResult(profile=profile, image_id=image_id, pushed=tuple(pushed))
+
+
+def in_parallel(calls: Sequence[Callable[[], T]], cancel: Cancellation) -> list[T | BaseException]:
+    """Run each call on a thread of its own; their results (or exceptions) in order.
+
+    The threads are daemons and the wait is interruptible: on Ctrl-C (Interrupted in this, the main thread)
+    `cancel` stops every retry loop at its next wait or attempt, and the command goes on to stop the private
+    service and exit at once. It does not wait for a push stream that only ends when the service does, and
+    a daemon thread does not hold the process at exit the way a ThreadPoolExecutor's workers would.
+    """
+    results: list[T | BaseException] = [Interrupted("not finished")] * len(calls)
+
+    def run(index: int, call: Callable[[], T]) -> None:
+        try:
+            results[index] = call()
+        except BaseException as error:  # handed to the caller, which decides what it means
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, call), daemon=True, name=f"push-{i}")
+               for i, call in enumerate(calls)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        cancel.cancel()
+    return results
 
 
 def _credentials(destination: Destination, options: PushOptions) -> Lookup:
@@ -175,6 +200,7 @@ def _push_destination(
     found: Lookup,
     options: PushOptions,
     emit: EventSink,
+    cancel: Cancellation,
 ) -> list[PushedRef]:
     """All tags to one repository: the first by the engine (it uploads the blobs), the rest as manifests
     written in the registry, then the registry is asked for every tag's digest."""
@@ -183,7 +209,7 @@ def _push_destination(
         # A connection of its own per stream: several pushes run at once.
         worker = engine.clone()
         try:
-            return _push_tag(worker, image_id, destination, tag, found, options, emit)
+            return _push_tag(worker, image_id, destination, tag, found, options, emit, cancel)
         finally:
             worker.close()
 
@@ -195,13 +221,16 @@ def _push_destination(
         TLSConfig(verify=destination.verify, cert_dir=destination.cert_dir),
         retries=options.retries,
         backoff=options.retry_delay,
+        cancel=cancel,
     )
     pushed = []
     try:
         tagged = _tag_in_registry(client, destination, first, rest, emit) if rest else {}
         if tagged is None:
-            with ThreadPoolExecutor(max_workers=len(rest), thread_name_prefix="push-tag") as pool:
-                outcomes.update(zip(rest, pool.map(push, rest)))
+            for tag, outcome in zip(rest, in_parallel([partial(push, tag) for tag in rest], cancel), strict=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                outcomes[tag] = outcome
         else:
             outcomes.update(tagged)
         for tag in tags:
@@ -256,8 +285,10 @@ def _push_tag(
     found: Lookup,
     options: PushOptions,
     emit: EventSink,
+    cancel: Cancellation | None = None,
 ) -> tuple[int, float]:
-    """Push one tag, retrying transient failures; returns (attempts, seconds)."""
+    """Push one tag, retrying transient failures; returns (attempts, seconds). `cancel` stops the retries."""
+    cancel = cancel or Cancellation()
     reference = f"{destination.repository}:{tag}"
     credential: Credential | None = found.credential
     started = time.monotonic()
@@ -265,6 +296,7 @@ def _push_tag(
     attempt = 0
     while True:
         attempt += 1
+        cancel.check()
         emit(PushEvent(reference, "start", f"attempt {attempt}"))
         error = None
         for message in engine.push(
@@ -293,7 +325,7 @@ def _push_tag(
                 hint=f"check that {destination.registry} is up and reachable from the podman service",
             )
         emit(PushEvent(reference, "retry", f"{short(error)}; retrying in {delay:.1f}s"))
-        time.sleep(delay)
+        cancel.sleep(delay)
 
     return attempt, time.monotonic() - started
 
@@ -314,7 +346,8 @@ class PushJob:
     targets: tuple[Destination, ...]
 
 
-def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions, display: PushDisplayFactory) -> list[PushResult]:
+def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions,
+                  display: PushDisplayFactory) -> list[PushResult]:
     """Push each profile's image in turn (its destinations in parallel)."""
     results = []
     for job in jobs:
@@ -323,11 +356,12 @@ def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions,
     return results
 
 
-def push_built(engine: Engine, profiles: Sequence[Profile], targets: Sequence[Sequence[Destination]], options: PushOptions,
-               display: PushDisplayFactory) -> list[PushResult]:
+def push_built(engine: Engine, profiles: Sequence[Profile], targets: Sequence[Sequence[Destination]],
+               options: PushOptions, display: PushDisplayFactory) -> list[PushResult]:
     """`imgctl push`: find what `imgctl build` made for every profile first, then push them in order."""
     images = [local_image(engine, profile) for profile in profiles]
-    jobs = [PushJob(p.name, image_id, p.tags, tuple(t)) for p, image_id, t in zip(profiles, images, targets)]
+    jobs = [PushJob(p.name, image_id, p.tags, tuple(t)) for p, image_id, t in zip(profiles, images, targets,
+                                                                                          strict=True)]
     return push_profiles(engine, jobs, options, display)
 
 

@@ -59,6 +59,7 @@ def test_a_first_tag_the_registry_does_not_serve_leaves_the_tags_to_the_engine()
 # --- the retry loop, the local image and saving, against the in-memory engine ----------------------------
 
 import os  # noqa: E402
+import signal  # noqa: E402
 import stat  # noqa: E402
 import threading  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
@@ -193,3 +194,59 @@ def test_save_of_a_missing_image_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(VerifyError):
         save_image(FakeEngine(), profile(tmp_path), output, "oci-archive")
     assert list(tmp_path.glob("*.tar")) == [] and list(tmp_path.glob(".*partial")) == []
+
+
+def test_a_cancelled_push_stops_retrying_at_once() -> None:
+    """Ctrl-C in the main thread cancels the workers: the retry wait ends at once, and no attempt follows."""
+    from builder.errors import Interrupted
+    from builder.retry import Cancellation
+
+    cancel = Cancellation()
+    engine = FakeEngine(push_script=[[{"error": "received 503 Service Unavailable"}], []])
+    slow = PushOptions(retries=5, retry_delay=3600.0, env={})
+    events: list[PushEvent] = []
+
+    def on_event(event: PushEvent) -> None:
+        events.append(event)
+        if event.kind == "retry":
+            cancel.cancel()  # arrives while the worker is about to wait an hour
+
+    with pytest.raises(Interrupted):
+        _push_tag(engine, "i" * 64, DESTINATION, "1.0", NO_CREDENTIAL, slow, on_event, cancel)
+    assert len(engine.called("push")) == 1  # the second attempt was never made
+    assert [e.kind for e in events][-1] == "retry"
+
+
+def test_in_parallel_returns_without_waiting_for_workers_when_interrupted() -> None:
+    """The wait for push threads gives way to Ctrl-C (raised in the main thread by the CLI's handler): the
+    command can then stop the service and exit, and the daemon worker does not hold the process."""
+    from builder.errors import Interrupted
+    from builder.push.execute import in_parallel
+    from builder.retry import Cancellation
+
+    cancel = Cancellation()
+    release = threading.Event()
+    finished = threading.Event()
+
+    def stuck() -> str:  # a push stream that only ends when the service does
+        release.wait(30)
+        finished.set()
+        return "late"
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted("interrupted by SIGUSR1")
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1))
+    try:
+        timer.start()
+        with pytest.raises(Interrupted):
+            in_parallel([stuck], cancel)
+        still_pushing = not finished.is_set()
+        workers = [t for t in threading.enumerate() if t.name.startswith("push-")]
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        release.set()
+    assert cancel.cancelled
+    assert still_pushing  # returned while the worker was still in its stream
+    assert workers and all(t.daemon for t in workers)  # and that worker cannot hold the process at exit
