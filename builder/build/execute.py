@@ -125,7 +125,7 @@ def run_build(
     if inputs is not None and inputs.complete:
         labels.update(inputs.to_label())
 
-    emit(BuildEvent("phase", build_log, "labelling and tagging"))
+    emit(BuildEvent("phase", build_log, _labelling(len(plan.refs))))
     label_params, label_files = plan.label_step(image_id, labels)
     final_id = _follow(engine.build(label_params, _small_tar(label_files)), BuildLog(), _ignore)
 
@@ -148,6 +148,19 @@ def run_build(
         reasons=tuple(reasons),
         sent_bytes=plan.snapshot.total_size,
     )
+
+
+# Past this many names the label step takes seconds to minutes: containers/storage rewrites its list of
+# names for every tag it adds, so tagging is quadratic in podman itself (measured on podman 4.3: 300 names
+# 4 s, 1,000 names 98 s, the same as `podman build -t` given as many). One API call does all of them, so the
+# display can only say what is going on and show the clock.
+_MANY_NAMES = 100
+
+
+def _labelling(names: int) -> str:
+    if names < _MANY_NAMES:
+        return "labelling and tagging"
+    return f"labelling and tagging: {names} names (podman's image store adds each one in turn; this takes a while)"
 
 
 def _ignore(event: BuildEvent) -> None:

@@ -237,3 +237,14 @@ def test_an_upload_the_build_did_not_read_to_the_end_gets_no_digest(tmp_path: Pa
     engine.add(ImageRecord(id=MAIN_ID, size=123))
     result = run_build(plan, engine, cache=HashCache(None))
     assert DIGEST_LABEL not in engine.images[result.image_id].labels
+
+
+def test_thousands_of_tags_say_why_the_label_step_takes_long(tmp_path: Path) -> None:
+    tags = ", ".join(f'"t{i}"' for i in range(300))
+    plan = make_plan(tmp_path, f'image = "team/app"\ntags = [{tags}]\n')
+    engine = built_engine()
+    events: list[BuildEvent] = []
+    run_build(plan, engine, events.append, cache=HashCache(None))
+    phases = [e.text for e in events if e.kind == "phase"]
+    assert phases == ["labelling and tagging: 300 names (podman's image store adds each one in turn; "
+                      "this takes a while)"]
