@@ -68,7 +68,9 @@ class BuildPlan:
     notes: tuple[str, ...] = field(default=())
     full_snapshot: ContextSnapshot | None = None  # what the ignore rules keep, before pruning
 
-    def label_step(self, image_id: str, labels: Mapping[str, str] | None = None) -> tuple[dict[str, ParamValue], dict[str, bytes]]:
+    def label_step(
+        self, image_id: str, labels: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, ParamValue], dict[str, bytes]]:
         """Parameters and tar members of the call that labels and tags the built image (module docstring)."""
         wanted = dict(self.labels if labels is None else labels)
         params: dict[str, ParamValue] = {
@@ -83,7 +85,9 @@ class BuildPlan:
         containerfile = f"FROM {image_id}\n"
         if all(_fits_on_a_line(text) for pair in wanted.items() for text in pair):
             if wanted:
-                containerfile += "LABEL " + " ".join(f"{_quoted(key)}={_quoted(value)}" for key, value in wanted.items()) + "\n"
+                containerfile += (
+                    "LABEL " + " ".join(f"{_quoted(key)}={_quoted(value)}" for key, value in wanted.items()) + "\n"
+                )
         else:
             params["labels"] = wanted
         return params, {"Containerfile": containerfile.encode()}

@@ -115,7 +115,9 @@ class PodmanEngine:
         finally:
             response.close()
 
-    def push(self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool) -> Iterator[StreamMessage]:
+    def push(
+        self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool
+    ) -> Iterator[StreamMessage]:
         """Push `source` (a local name or id) to `destination` and yield the service's progress messages.
 
         podman-py's `images.push()` never reads the stream (it returns invented text), and with the
@@ -125,8 +127,12 @@ class PodmanEngine:
         headers = {"X-Registry-Auth": auth_header} if auth_header else {}
         params = {"destination": destination, "tlsVerify": "true" if tls_verify else "false", "quiet": "false"}
         response = self._request(
-            "post", f"/images/{quote(source, safe='')}/push", "sending the push request",
-            params=params, headers=headers, stream=True,
+            "post",
+            f"/images/{quote(source, safe='')}/push",
+            "sending the push request",
+            params=params,
+            headers=headers,
+            stream=True,
         )
         try:
             if response.status_code != 200:
@@ -144,7 +150,9 @@ class PodmanEngine:
     def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
         """Write the image as an archive (`oci-archive` or `docker-archive`) to the binary file `out`."""
         doing = f"exporting {ref}"
-        response = self._request("get", f"/images/{quote(ref, safe='')}/get", doing, params={"format": fmt}, stream=True)
+        response = self._request(
+            "get", f"/images/{quote(ref, safe='')}/get", doing, params={"format": fmt}, stream=True
+        )
         try:
             self._raise_for_status(response, doing)
             written = 0

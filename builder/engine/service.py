@@ -218,7 +218,9 @@ def connect(url: str | None, env: Mapping[str, str] | None = None) -> Iterator[P
         if endpoint.source == "--url":
             break
     if url:
-        raise EngineError(f"no Podman service answers at {url}", hint="check the URL, or leave out --url to let imgctl start one")
+        raise EngineError(
+            f"no Podman service answers at {url}", hint="check the URL, or leave out --url to let imgctl start one"
+        )
 
     podman = shutil.which("podman", path=env.get("PATH"))
     if podman is None:

@@ -102,7 +102,11 @@ def local_image(engine: Engine, profile: Profile) -> str:
                 f"{ref} does not exist locally",
                 hint=(
                     f"run `imgctl build {profile.name}` first"
-                    + ("; tags with {date} or {timestamp} change between runs: use `imgctl build --push`" if time_varying else "")
+                    + (
+                        "; tags with {date} or {timestamp} change between runs: use `imgctl build --push`"
+                        if time_varying
+                        else ""
+                    )
                 ),
             )
         image_ids[ref] = image.id
@@ -138,7 +142,13 @@ def push_image(
         return _collect(pool, one, targets, profile, image_id)
 
 
-def _collect(pool: ThreadPoolExecutor, one: Callable[[Destination], list[PushedRef]], targets: Sequence[Destination], profile: str, image_id: str) -> PushResult:
+def _collect(
+    pool: ThreadPoolExecutor,
+    one: Callable[[Destination], list[PushedRef]],
+    targets: Sequence[Destination],
+    profile: str,
+    image_id: str,
+) -> PushResult:
     try:
         futures = [pool.submit(one, d) for d in targets]
         pushed: list[PushedRef] = []
@@ -199,7 +209,7 @@ def _push_destination(
         tagged = _tag_in_registry(client, destination, first, rest, emit) if rest else {}
         if tagged is None:
             with ThreadPoolExecutor(max_workers=len(rest), thread_name_prefix="push-tag") as pool:
-                outcomes.update(zip(rest, pool.map(push, rest)))
+                outcomes.update(zip(rest, pool.map(push, rest), strict=True))
         else:
             outcomes.update(tagged)
         for tag in tags:
@@ -296,8 +306,6 @@ def _push_tag(
     return attempt, time.monotonic() - started
 
 
-
-
 # Opens the progress display of one profile's push and hands back where its events go.
 PushDisplayFactory = Callable[[str], AbstractContextManager[EventSink]]
 
@@ -312,7 +320,9 @@ class PushJob:
     targets: tuple[Destination, ...]
 
 
-def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions, display: PushDisplayFactory) -> list[PushResult]:
+def push_profiles(
+    engine: Engine, jobs: Sequence[PushJob], options: PushOptions, display: PushDisplayFactory
+) -> list[PushResult]:
     """Push each profile's image in turn (its destinations in parallel)."""
     results = []
     for job in jobs:
@@ -321,11 +331,16 @@ def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions,
     return results
 
 
-def push_built(engine: Engine, profiles: Sequence[Profile], targets: Sequence[Sequence[Destination]], options: PushOptions,
-               display: PushDisplayFactory) -> list[PushResult]:
+def push_built(
+    engine: Engine,
+    profiles: Sequence[Profile],
+    targets: Sequence[Sequence[Destination]],
+    options: PushOptions,
+    display: PushDisplayFactory,
+) -> list[PushResult]:
     """`imgctl push`: find what `imgctl build` made for every profile first, then push them in order."""
     images = [local_image(engine, profile) for profile in profiles]
-    jobs = [PushJob(p.name, image_id, p.tags, tuple(t)) for p, image_id, t in zip(profiles, images, targets)]
+    jobs = [PushJob(p.name, i, p.tags, tuple(t)) for p, i, t in zip(profiles, images, targets, strict=True)]
     return push_profiles(engine, jobs, options, display)
 
 
