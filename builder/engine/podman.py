@@ -195,6 +195,22 @@ class PodmanEngine:
         if response.status_code not in (200, 404):
             self._raise_for_status(response, doing)
 
+    def working_containers(self, since: float) -> list[str]:
+        """Ids of buildah working containers in the service's storage created at or after `since` (epoch s).
+
+        Not part of the Engine protocol: only the private service asks, to let an interrupted build's
+        cleanup finish before it is stopped.
+        """
+        doing = "listing working containers"
+        response = self._request("get", "/containers/json", doing, params={"all": "true", "external": "true"})
+        self._raise_for_status(response, doing)
+        found = []
+        for container in response.json() or []:
+            created = _epoch(str(container.get("Created") or ""))
+            if container.get("Command") == ["buildah"] and created is not None and created >= since:
+                found.append(str(container.get("Id")))
+        return found
+
     def _request(self, method: str, path: str, doing: str, **kwargs: Any) -> Any:
         """One API call; a service that cannot be reached is `EngineError` (exit 4), with the cause."""
         from podman.errors import APIError
@@ -228,3 +244,16 @@ def _error_text(response: Any) -> str:
     except ValueError:
         pass
     return f"HTTP {response.status_code} {response.text[:500]}"
+
+
+def _epoch(timestamp: str) -> float | None:
+    """Seconds since the epoch of the API's RFC 3339 time ("2026-11-29T13:26:19.410618775Z", or an offset)."""
+    import re
+    from datetime import datetime
+
+    # Python before 3.11 reads neither nanoseconds nor "Z": drop the fraction, spell out UTC.
+    text = re.sub(r"\.\d+", "", timestamp).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None

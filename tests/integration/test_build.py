@@ -270,6 +270,7 @@ def test_interrupt_stops_the_private_service_and_leaves_nothing(podman_service: 
     tmp.mkdir()
     env = {**podman_service.env, "TMPDIR": str(tmp)}
     env.pop("CONTAINER_HOST", None)
+    containers = _working_containers(podman_service)  # the private service shares the test storage
     proc = subprocess.Popen(
         [sys.executable, "-m", "builder", "build", "ctrlc"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -289,6 +290,7 @@ def test_interrupt_stops_the_private_service_and_leaves_nothing(podman_service: 
         time.sleep(0.1)
     assert _private_service_processes(str(tmp)) == []
     assert _processes(f"sleep {marker}") == [], "the interrupted RUN step is still running"
+    assert _working_containers(podman_service) - containers == set(), "the interrupted build left its working container"
 
 
 def test_build_secret_is_usable_in_run_and_lands_nowhere(podman_service: PodmanService, tmp_path: Path) -> None:

@@ -375,7 +375,7 @@ def test_save_writes_through_a_fifo_and_a_link_to_a_device(project: Project) -> 
     fifo = project.root / "pipe"
     os.mkfifo(fifo)
     received: list[int] = []
-    reader = threading.Thread(target=lambda: received.append(len(fifo.read_bytes())))
+    reader = threading.Thread(target=lambda: received.append(len(fifo.read_bytes())), daemon=True)
     reader.start()
     done = project.run("save", "app", "-o", str(fifo))
     reader.join(timeout=60)

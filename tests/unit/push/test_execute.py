@@ -178,7 +178,7 @@ def test_save_writes_through_a_fifo(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     save_image(saving_engine(), profile(tmp_path), fifo, "oci-archive")
     reader.join(timeout=10)
