@@ -73,10 +73,14 @@ class FakeEngine:
         image = self.add(replace(base, id=self.new_id(), labels={**base.labels, **labels}, repo_tags=tuple(tags)))  # type: ignore[arg-type]
         for other in self.images.values():
             if other.id != image.id:
-                self.images[other.id] = replace(other, repo_tags=tuple(t for t in other.repo_tags if t not in image.repo_tags))
+                self.images[other.id] = replace(
+                    other, repo_tags=tuple(t for t in other.repo_tags if t not in image.repo_tags)
+                )
         yield {"stream": image.id + "\n"}
 
-    def push(self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool) -> Iterator[StreamMessage]:
+    def push(
+        self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool
+    ) -> Iterator[StreamMessage]:
         self.calls.append(Call("push", (source, destination, auth_header, tls_verify)))
         yield from (self.push_script.pop(0) if self.push_script else [{"stream": "Writing manifest\n"}])
 

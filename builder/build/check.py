@@ -8,7 +8,9 @@ from builder.build.plan import BuildPlan
 from builder.errors import VerifyError
 
 
-def verify(plan: BuildPlan, labels: Mapping[str, str], repo_tags: Collection[str], ignore: Collection[str] = ()) -> None:
+def verify(
+    plan: BuildPlan, labels: Mapping[str, str], repo_tags: Collection[str], ignore: Collection[str] = ()
+) -> None:
     """Fail (exit 7) unless the image carries every requested label value and every requested name.
 
     `ignore` names labels not compared (the creation time of an image found up to date is its own).

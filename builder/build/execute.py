@@ -102,7 +102,7 @@ def run_build(
 
     inputs = compute(plan, base_digests or {}, cache) if cache is not None else None
     reasons: list[str] = []
-    if inputs is not None:
+    if inputs is not None and cache is not None:
         if plan.profile.no_cache:
             reasons = ["--no-cache (no_cache = true) always builds"]
         else:
@@ -110,7 +110,9 @@ def run_build(
             previous = engine.inspect_image(plan.refs[0])
             found = _image_with_inputs(engine, inputs, previous) if inputs.complete else None
             if found is not None:
-                emit(BuildEvent("phase", build_log, f"up to date: image {found.id[:12]} has the same inputs; tagging it"))
+                emit(
+                    BuildEvent("phase", build_log, f"up to date: image {found.id[:12]} has the same inputs; tagging it")
+                )
                 result = _retag(plan, engine, found, started)
                 cache.save()
                 return result
@@ -212,9 +214,9 @@ def _why_built(previous: ImageRecord | None, inputs: Inputs, cache: HashCache) -
 
 
 def _follow(messages: Iterable[StreamMessage], log: BuildLog, emit: EventSink) -> str:
-    for message in messages:
+    for received in messages:
         before = log.steps_seen
-        for line in log.feed(dict(message)):
+        for line in log.feed(dict(received)):
             emit(BuildEvent("line", log, line))
         if log.steps_seen != before:
             emit(BuildEvent("step", log))

@@ -53,7 +53,7 @@ class BuildLog:
         text = message.get("stream")
         if not isinstance(text, str):
             return []
-        lines = [line for line in text.rstrip("\n").split("\n")]
+        lines = list(text.rstrip("\n").split("\n"))
         for line in lines:
             self._line(line)
         return lines

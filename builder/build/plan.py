@@ -17,7 +17,8 @@ became a layer of its own. With `layers=true` a `LABEL` is committed with no lay
 `stepRequiresLayer`), so the step runs with layers on, `nocache=true` (a cache lookup scans every image in
 the store: 0.15 s on a store of 500 images, measured), and all labels in ONE `LABEL` line: each further
 instruction would be one more commit. A value that one line cannot carry (a line break) goes through the
-API's `labels` instead, which costs one commit per label but keeps the layers just the same.
+API's `labels` instead: buildah adds one `LABEL` instruction per such label, each one more commit (and one
+more untagged intermediate image), with the layers kept just the same.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ class BuildPlan:
     # The Containerfile's bytes as this build read (and parsed) them once; None: not read yet.
     containerfile_data: bytes | None = None
 
-    def label_step(self, image_id: str, labels: Mapping[str, str] | None = None) -> tuple[dict[str, ParamValue], dict[str, bytes]]:
+    def label_step(
+        self, image_id: str, labels: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, ParamValue], dict[str, bytes]]:
         """Parameters and tar members of the call that labels and tags the built image (module docstring)."""
         wanted = dict(self.labels if labels is None else labels)
         params: dict[str, ParamValue] = {
@@ -82,12 +85,14 @@ class BuildPlan:
             "pullpolicy": "never",
             "rm": "true",
         }
+        inline = {key: value for key, value in wanted.items() if _fits_on_a_line(key) and _fits_on_a_line(value)}
         containerfile = f"FROM {image_id}\n"
-        if all(_fits_on_a_line(text) for pair in wanted.items() for text in pair):
-            if wanted:
-                containerfile += "LABEL " + " ".join(f"{_quoted(key)}={_quoted(value)}" for key, value in wanted.items()) + "\n"
-        else:
-            params["labels"] = wanted
+        if inline:
+            containerfile += (
+                "LABEL " + " ".join(f"{_quoted(key)}={_quoted(value)}" for key, value in inline.items()) + "\n"
+            )
+        if len(inline) < len(wanted):
+            params["labels"] = {key: value for key, value in wanted.items() if key not in inline}
         return params, {"Containerfile": containerfile.encode()}
 
     def to_dict(self) -> dict[str, Any]:

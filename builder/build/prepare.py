@@ -70,7 +70,7 @@ def base_images_of(profile: Profile, engine: Any | None, document: Document | No
         if info is None:
             digests[ref] = None  # not pulled yet: the build pulls it; this run sends the whole context
             continue
-        facts[ref] = image_facts(info.as_inspect())
+        facts[ref] = image_facts(info.env, info.onbuild, info.history)
         # With pull = always/newer the local copy may be stale: its digest proves nothing about the build.
         digests[ref] = info.digest if profile.pull in ("missing", "never") else None
     return BaseImages(facts=facts, digests=digests, document=document)

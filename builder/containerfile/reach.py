@@ -29,10 +29,9 @@ and whether it may carry ONBUILD triggers); without that it falls back to the wh
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from builder.containerfile.document import Document
 from builder.containerfile.patterns import (
@@ -201,22 +200,18 @@ def base_images(document: Document, build_args: Mapping[str, str], target: str |
     return Plan(document.instructions, build_args, target or None).external_bases()
 
 
-def image_facts(inspect: Mapping[str, Any]) -> ImageFacts:
-    """ImageFacts from the engine's image inspect (libpod or Docker-compatible; the whole answer or its Config).
+def image_facts(env: Iterable[str], onbuild: Sequence[str] = (), history: Sequence[str] | None = None) -> ImageFacts:
+    """ImageFacts of an external base image: its config's `Env` ("K=V" items), `OnBuild` triggers, and the
+    `created_by` of each history entry (None when the engine reports no history).
 
     Podman 4.3 reports no ONBUILD triggers in either inspect even when an image has them, so the image's
     history is read as well: an ONBUILD entry there (or no history at all) counts as "may have triggers".
     That also flags images built *from* an ONBUILD image, whose triggers have already run: a known
     false alarm, which costs a full-context upload, never a wrong image.
     """
-    found = inspect.get("Config")
-    config: Mapping[str, Any] = found if isinstance(found, Mapping) else inspect
-    env = frozenset(str(item).split("=", 1)[0] for item in (config.get("Env") or ()))
-    history = inspect.get("History")
-    onbuild = bool(config.get("OnBuild")) or not isinstance(history, list) or any(
-        isinstance(item, Mapping) and _ONBUILD_HISTORY.search(str(item.get("created_by") or "").strip())
-        for item in history)
-    return ImageFacts(env=env, onbuild=onbuild)
+    names = frozenset(str(item).split("=", 1)[0] for item in env)
+    triggers = bool(onbuild) or history is None or any(_ONBUILD_HISTORY.search(entry.strip()) for entry in history)
+    return ImageFacts(env=names, onbuild=triggers)
 
 
 def prune(snapshot: ContextSnapshot, reach: Reach, keep: Iterable[str] = ()) -> ContextSnapshot:

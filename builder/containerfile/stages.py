@@ -44,7 +44,7 @@ class Source:
 
 @dataclass(frozen=True)
 class ImageFacts:
-    """What an external base image adds to a build's reach. Build it with `image_facts` from an inspect."""
+    """What an external base image adds to a build's reach. Build it with `reach.image_facts`."""
 
     env: frozenset[str] = frozenset()  # variables its config sets: buildah lets them override ARG values
     onbuild: bool = False  # it may carry ONBUILD triggers, which run in our build and can read the context

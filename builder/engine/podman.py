@@ -115,7 +115,9 @@ class PodmanEngine:
         finally:
             response.close()
 
-    def push(self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool) -> Iterator[StreamMessage]:
+    def push(
+        self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool
+    ) -> Iterator[StreamMessage]:
         """Push `source` (a local name or id) to `destination` and yield the service's progress messages.
 
         podman-py's `images.push()` never reads the stream (it returns invented text), and with the
@@ -125,8 +127,12 @@ class PodmanEngine:
         headers = {"X-Registry-Auth": auth_header} if auth_header else {}
         params = {"destination": destination, "tlsVerify": "true" if tls_verify else "false", "quiet": "false"}
         response = self._request(
-            "post", f"/images/{quote(source, safe='')}/push", "sending the push request",
-            params=params, headers=headers, stream=True,
+            "post",
+            f"/images/{quote(source, safe='')}/push",
+            "sending the push request",
+            params=params,
+            headers=headers,
+            stream=True,
         )
         try:
             if response.status_code != 200:
@@ -144,7 +150,9 @@ class PodmanEngine:
     def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
         """Write the image as an archive (`oci-archive` or `docker-archive`) to the binary file `out`."""
         doing = f"exporting {ref}"
-        response = self._request("get", f"/images/{quote(ref, safe='')}/get", doing, params={"format": fmt}, stream=True)
+        response = self._request(
+            "get", f"/images/{quote(ref, safe='')}/get", doing, params={"format": fmt}, stream=True
+        )
         try:
             self._raise_for_status(response, doing)
             written = 0
@@ -187,6 +195,22 @@ class PodmanEngine:
         if response.status_code not in (200, 404):
             self._raise_for_status(response, doing)
 
+    def working_containers(self, since: float) -> list[str]:
+        """Ids of buildah working containers in the service's storage created at or after `since` (epoch s).
+
+        Not part of the Engine protocol: only the private service asks, to let an interrupted build's
+        cleanup finish before it is stopped.
+        """
+        doing = "listing working containers"
+        response = self._request("get", "/containers/json", doing, params={"all": "true", "external": "true"})
+        self._raise_for_status(response, doing)
+        found = []
+        for container in response.json() or []:
+            created = _epoch(str(container.get("Created") or ""))
+            if container.get("Command") == ["buildah"] and created is not None and created >= since:
+                found.append(str(container.get("Id")))
+        return found
+
     def _request(self, method: str, path: str, doing: str, **kwargs: Any) -> Any:
         """One API call; a service that cannot be reached is `EngineError` (exit 4), with the cause."""
         from podman.errors import APIError
@@ -220,3 +244,16 @@ def _error_text(response: Any) -> str:
     except ValueError:
         pass
     return f"HTTP {response.status_code} {response.text[:500]}"
+
+
+def _epoch(timestamp: str) -> float | None:
+    """Seconds since the epoch of the API's RFC 3339 time ("2026-11-29T13:26:19.410618775Z", or an offset)."""
+    import re
+    from datetime import datetime
+
+    # Python before 3.11 reads neither nanoseconds nor "Z": drop the fraction, spell out UTC.
+    text = re.sub(r"\.\d+", "", timestamp).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol, Union
+from typing import Any, BinaryIO, Protocol
 
 # One build API parameter as the plan holds it: a word, a flag, a list (repeated, or a JSON list for the
 # keys the API reads as JSON) or a mapping (build args, labels). `builder.engine.podman` encodes it.
-ParamValue = Union[str, bool, int, Sequence[str], Mapping[str, str]]
+ParamValue = str | bool | int | Sequence[str] | Mapping[str, str]
 BuildParams = Mapping[str, ParamValue]
 
 
@@ -36,7 +36,8 @@ class ImageRecord:
     @classmethod
     def from_inspect(cls, document: Mapping[str, Any]) -> ImageRecord:
         """A record from a libpod (or Docker-compatible) image inspect answer."""
-        config = document.get("Config") if isinstance(document.get("Config"), Mapping) else {}
+        found = document.get("Config")
+        config: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         labels = config.get("Labels") or document.get("Labels") or {}
         history = document.get("History")
         return cls(
@@ -55,13 +56,6 @@ class ImageRecord:
             layers=tuple(str(layer) for layer in (document.get("RootFS") or {}).get("Layers") or ()),
             working_dir=str(config.get("WorkingDir") or ""),
         )
-
-    def as_inspect(self) -> dict[str, Any]:
-        """The inspect-shaped view that `containerfile.image_facts` reads (Config.Env, Config.OnBuild, History)."""
-        document: dict[str, Any] = {"Id": self.id, "Config": {"Env": list(self.env), "OnBuild": list(self.onbuild)}}
-        if self.history is not None:
-            document["History"] = [{"created_by": created_by} for created_by in self.history]
-        return document
 
 
 # A build or push stream message as the service sends it: `{"stream": text}`, `{"error": text, ...}`,
@@ -84,7 +78,9 @@ class Engine(Protocol):
         """Start a build of the tar `body` and yield the service's messages as they arrive."""
         ...
 
-    def push(self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool) -> Iterator[StreamMessage]:
+    def push(
+        self, source: str, destination: str, *, auth_header: str | None, tls_verify: bool
+    ) -> Iterator[StreamMessage]:
         """Push `source` to `destination`; a failure arrives as a message with an "error" key."""
         ...
 

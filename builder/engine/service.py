@@ -115,6 +115,7 @@ class PrivateService:
         self.socket = self._dir / "podman.sock"
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = self._dir / "service.log"
+        self._started = 0.0
 
     @property
     def url(self) -> str:
@@ -126,6 +127,7 @@ class PrivateService:
         scratch = self._dir / "tmp"
         scratch.mkdir()
         env = {**self._env, "TMPDIR": str(scratch)}
+        self._started = time.time() - 1  # the API reports creation times in whole seconds
         with open(self._log, "wb") as out:
             self._proc = subprocess.Popen(
                 [self._podman, "system", "service", f"--time={PRIVATE_SERVICE_IDLE_SECONDS}", self.url],
@@ -142,12 +144,12 @@ class PrivateService:
         (self._dir / PID_FILE).write_text(f"{self._proc.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
+            status = self._proc.poll()
+            if status is not None:
                 output = self._log.read_text(errors="replace").strip()
                 self.stop()
                 raise EngineError(
-                    f"`podman system service` exited with status {self._proc.returncode if self._proc else '?'}: "
-                    f"{output[-800:] or 'no output'}",
+                    f"`podman system service` exited with status {status}: {output[-800:] or 'no output'}",
                     hint="run `podman info` to see what podman itself reports",
                 )
             if self.socket.exists():
@@ -156,7 +158,8 @@ class PrivateService:
         self.stop()
         raise EngineError(f"`podman system service` did not open its socket within {timeout:.0f} s")
 
-    def stop(self) -> None:
+    def stop(self, interrupted: bool = False) -> None:
+        """Stop the service and remove its directory. `interrupted`: a request may still be running."""
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             # A build's RUN process lives in a session of its own below the service, and survives the
@@ -164,6 +167,8 @@ class PrivateService:
             for pid in _descendants(proc.pid):
                 with suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+            if interrupted:
+                self._await_build_cleanup()
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=10)
@@ -171,6 +176,23 @@ class PrivateService:
                 proc.kill()
                 proc.wait()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _await_build_cleanup(self, timeout: float = 5.0) -> None:
+        """Let a cancelled build remove its working containers (`forcerm`) before the service is stopped.
+
+        The service notices the dropped connection (or the killed RUN step) and cleans up by itself, but a
+        SIGTERM before that leaves the working container in storage for good (measured: one per Ctrl-C).
+        Only containers created since this service started are waited for: never the user's own.
+        """
+        engine = PodmanEngine(Endpoint(self.url, "private service"))
+        try:
+            deadline = time.monotonic() + timeout
+            while engine.working_containers(self._started) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        except EngineError as error:
+            log.debug("cannot wait for the build's cleanup: %s", error)
+        finally:
+            engine.close()
 
 
 def _descendants(root: int) -> list[int]:
@@ -218,19 +240,25 @@ def connect(url: str | None, env: Mapping[str, str] | None = None) -> Iterator[P
         if endpoint.source == "--url":
             break
     if url:
-        raise EngineError(f"no Podman service answers at {url}", hint="check the URL, or leave out --url to let imgctl start one")
+        raise EngineError(
+            f"no Podman service answers at {url}", hint="check the URL, or leave out --url to let imgctl start one"
+        )
 
     podman = shutil.which("podman", path=env.get("PATH"))
     if podman is None:
         raise EngineError("podman is not installed and no Podman service answers", hint=INSTALL_HINT)
     log.debug("no running service (%s); starting a private one", "; ".join(tried))
     service = PrivateService(podman, env)
+    interrupted = False
     try:
         service.start()
         engine = PodmanEngine(Endpoint(service.url, "private service"))
         try:
             yield engine
+        except BaseException:
+            interrupted = True  # Ctrl-C, SIGTERM or an error mid-request: the service may still be working
+            raise
         finally:
             engine.close()
     finally:
-        service.stop()
+        service.stop(interrupted=interrupted)

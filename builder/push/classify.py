@@ -36,7 +36,7 @@ def classify(error: str, destination: Destination, found: Lookup, authfile: Path
         return RegistryError(
             f"TLS with {destination.registry} failed: {text}",
             hint=(
-                f"give the registry's CA with --cert-dir DIR or cert_dir in [registries.\"{destination.registry}\"], "
+                f'give the registry\'s CA with --cert-dir DIR or cert_dir in [registries."{destination.registry}"], '
                 "or (for a test registry only) tls_verify = false"
             ),
         )

@@ -53,10 +53,15 @@ def checked_repository(ref: str) -> str:
     except ValueError as error:
         raise ConfigError(str(error), key="--to", hint="write REGISTRY/REPOSITORY, e.g. quay.io/team/api") from None
     if tag or digest:
-        raise ConfigError(f"{ref!r} includes a tag or digest", key="--to",
-                          hint="the tags come from the profile; drop ':TAG'")
-    if ("/" not in repository or refs.normalize_repository(repository) != repository
-            or repository.startswith("localhost/")):
-        raise ConfigError(f"{ref!r} does not name a registry", key="--to",
-                          hint="write the registry host first, e.g. quay.io/team/api")
+        raise ConfigError(
+            f"{ref!r} includes a tag or digest", key="--to", hint="the tags come from the profile; drop ':TAG'"
+        )
+    if (
+        "/" not in repository
+        or refs.normalize_repository(repository) != repository
+        or repository.startswith("localhost/")
+    ):
+        raise ConfigError(
+            f"{ref!r} does not name a registry", key="--to", hint="write the registry host first, e.g. quay.io/team/api"
+        )
     return repository

@@ -105,9 +105,14 @@ def local_image(engine: Engine, profile: Profile) -> str:
             time_varying = any(p in str(profile.setting("tags")) for p in ("{date}", "{timestamp}"))
             raise VerifyError(
                 f"{ref} does not exist locally",
-                hint=f"run `imgctl build {profile.name}` first" + (
-                    "; tags with {date} or {timestamp} change between runs: use `imgctl build --push`"
-                    if time_varying else ""),
+                hint=(
+                    f"run `imgctl build {profile.name}` first"
+                    + (
+                        "; tags with {date} or {timestamp} change between runs: use `imgctl build --push`"
+                        if time_varying
+                        else ""
+                    )
+                ),
             )
         image_ids[ref] = image.id
     if len(set(image_ids.values())) > 1:
@@ -330,8 +335,6 @@ def _push_tag(
     return attempt, time.monotonic() - started
 
 
-
-
 # Opens the progress display of one profile's push and hands back where its events go.
 PushDisplayFactory = Callable[[str], AbstractContextManager[EventSink]]
 
@@ -346,8 +349,9 @@ class PushJob:
     targets: tuple[Destination, ...]
 
 
-def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions,
-                  display: PushDisplayFactory) -> list[PushResult]:
+def push_profiles(
+    engine: Engine, jobs: Sequence[PushJob], options: PushOptions, display: PushDisplayFactory
+) -> list[PushResult]:
     """Push each profile's image in turn (its destinations in parallel)."""
     results = []
     for job in jobs:
@@ -356,12 +360,16 @@ def push_profiles(engine: Engine, jobs: Sequence[PushJob], options: PushOptions,
     return results
 
 
-def push_built(engine: Engine, profiles: Sequence[Profile], targets: Sequence[Sequence[Destination]],
-               options: PushOptions, display: PushDisplayFactory) -> list[PushResult]:
+def push_built(
+    engine: Engine,
+    profiles: Sequence[Profile],
+    targets: Sequence[Sequence[Destination]],
+    options: PushOptions,
+    display: PushDisplayFactory,
+) -> list[PushResult]:
     """`imgctl push`: find what `imgctl build` made for every profile first, then push them in order."""
     images = [local_image(engine, profile) for profile in profiles]
-    jobs = [PushJob(p.name, image_id, p.tags, tuple(t)) for p, image_id, t in zip(profiles, images, targets,
-                                                                                          strict=True)]
+    jobs = [PushJob(p.name, i, p.tags, tuple(t)) for p, i, t in zip(profiles, images, targets, strict=True)]
     return push_profiles(engine, jobs, options, display)
 
 

@@ -108,13 +108,17 @@ def test_cached_target_gets_the_labels_of_each_build(podman_service: PodmanServi
     assert "com.example.run" not in podman_service.inspect("localhost/imgctl-it/app:cached")["Labels"]
 
 
-def test_containerfile_outside_the_context_leaves_the_context_untouched(podman_service: PodmanService, tmp_path: Path) -> None:
+def test_containerfile_outside_the_context_leaves_the_context_untouched(
+    podman_service: PodmanService, tmp_path: Path
+) -> None:
     root = write_project(
         tmp_path / "outside",
         {
             "build/Containerfile": f"FROM {BASE_IMAGE}\nCOPY . /src/\n",
             "src/hello.txt": "hi\n",
-            "profiles/out.toml": 'image = "imgctl-it/outside"\ncontainerfile = "build/Containerfile"\ncontext = "src"\n',
+            "profiles/out.toml": (
+                'image = "imgctl-it/outside"\ncontainerfile = "build/Containerfile"\ncontext = "src"\n'
+            ),
         },
     )
     before = tree(root / "src")
@@ -231,7 +235,9 @@ def _kill_processes(marker: str) -> None:
 
 
 def test_dry_run_never_touches_the_engine(podman_service: PodmanService, project: Path) -> None:
-    done = podman_service.imgctl("build", "app", "--dry-run", "--json", cwd=project, env={"CONTAINER_HOST": "unix:///nonexistent/podman.sock"})
+    done = podman_service.imgctl(
+        "build", "app", "--dry-run", "--json", cwd=project, env={"CONTAINER_HOST": "unix:///nonexistent/podman.sock"}
+    )
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)["plans"][0]
     assert plan["build_params"]["buildargs"] == json.dumps({"GREETING": "bonjour 2.1.0"})
@@ -255,7 +261,9 @@ def _processes(marker: str) -> list[str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_stops_the_private_service_and_leaves_nothing(podman_service: PodmanService, tmp_path: Path, sig: int) -> None:
+def test_interrupt_stops_the_private_service_and_leaves_nothing(
+    podman_service: PodmanService, tmp_path: Path, sig: int
+) -> None:
     if Path("/run/podman/podman.sock").exists() and not os.environ.get("CI"):
         pytest.skip("a system podman socket exists here; imgctl would use it instead of a private service")
     marker = 600 + int(sig)  # a sleep only this test runs, to find its process
@@ -270,8 +278,14 @@ def test_interrupt_stops_the_private_service_and_leaves_nothing(podman_service: 
     tmp.mkdir()
     env = {**podman_service.env, "TMPDIR": str(tmp)}
     env.pop("CONTAINER_HOST", None)
+    containers = _working_containers(podman_service)  # the private service shares the test storage
     proc = subprocess.Popen(
-        [sys.executable, "-m", "builder", "build", "ctrlc"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "builder", "build", "ctrlc"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stderr is not None
     seen = []
@@ -289,6 +303,7 @@ def test_interrupt_stops_the_private_service_and_leaves_nothing(podman_service: 
         time.sleep(0.1)
     assert _private_service_processes(str(tmp)) == []
     assert _processes(f"sleep {marker}") == [], "the interrupted RUN step is still running"
+    assert _working_containers(podman_service) - containers == set(), "the interrupted build left its working container"
 
 
 def test_build_secret_is_usable_in_run_and_lands_nowhere(podman_service: PodmanService, tmp_path: Path) -> None:
@@ -305,7 +320,9 @@ def test_build_secret_is_usable_in_run_and_lands_nowhere(podman_service: PodmanS
             ".containerignore": "secrets/\n",
             "secrets/token.txt": secret_value,
             "src/a.txt": "a\n",
-            "profiles/secret.toml": 'image = "imgctl-it/secret"\nno_cache = true\n[secrets]\ntoken = "secrets/token.txt"\n',
+            "profiles/secret.toml": (
+                'image = "imgctl-it/secret"\nno_cache = true\n[secrets]\ntoken = "secrets/token.txt"\n'
+            ),
         },
     )
     done = podman_service.imgctl("--debug", "build", "secret", cwd=root)
@@ -314,7 +331,15 @@ def test_build_secret_is_usable_in_run_and_lands_nowhere(podman_service: PodmanS
     image = "localhost/imgctl-it/secret:latest"
     assert run_in(podman_service, image, "cat", "/checked") == hashlib.sha256(secret_value.encode()).hexdigest() + "\n"
     listing = run_in(podman_service, image, "find", "/ctx").split()
-    assert sorted(listing) == ["/ctx", "/ctx/.containerignore", "/ctx/Containerfile", "/ctx/profiles", "/ctx/profiles/secret.toml", "/ctx/src", "/ctx/src/a.txt"]
+    assert sorted(listing) == [
+        "/ctx",
+        "/ctx/.containerignore",
+        "/ctx/Containerfile",
+        "/ctx/profiles",
+        "/ctx/profiles/secret.toml",
+        "/ctx/src",
+        "/ctx/src/a.txt",
+    ]
     grep = podman_service.podman("run", "--rm", image, "grep", "-r", secret_value, "/ctx", "/checked", check=False)
     assert grep.returncode == 1
 
@@ -324,7 +349,10 @@ def test_isolation_platform_and_pull_policy_reach_the_engine(podman_service: Pod
         tmp_path / "iso",
         {
             "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo isolated > /iso\n",
-            "profiles/iso.toml": 'image = "imgctl-it/iso"\nisolation = "chroot"\nplatform = "linux/amd64"\npull = "never"\nno_cache = true\n',
+            "profiles/iso.toml": (
+                'image = "imgctl-it/iso"\nisolation = "chroot"\nplatform = "linux/amd64"\npull = "never"\n'
+                "no_cache = true\n"
+            ),
         },
     )
     done = podman_service.imgctl("build", "iso", cwd=root)
@@ -338,23 +366,30 @@ def test_isolation_platform_and_pull_policy_reach_the_engine(podman_service: Pod
     assert "does-not-exist" in done.stderr
 
 
-def test_the_label_step_leaves_layers_and_files_as_plain_podman_build(podman_service: PodmanService, tmp_path: Path) -> None:
+def test_the_label_step_leaves_layers_and_files_as_plain_podman_build(
+    podman_service: PodmanService, tmp_path: Path
+) -> None:
     """A final WORKDIR nothing writes into: buildah would create it in the label step; it must not."""
     containerfile = f'FROM {BASE_IMAGE}\nENV HOME=/home/jovyan\nWORKDIR "${{HOME}}"\n'
     root = write_project(
         tmp_path / "workdir",
-        {"Containerfile": containerfile, "profiles/wd.toml": 'image = "localhost/imgctl-it/workdir"\ntags = ["imgctl"]\n'},
+        {
+            "Containerfile": containerfile,
+            "profiles/wd.toml": 'image = "localhost/imgctl-it/workdir"\ntags = ["imgctl"]\n',
+        },
     )
     plain_context = write_project(tmp_path / "plain", {"Containerfile": containerfile})
     podman_service.podman("build", "-q", "-t", "localhost/imgctl-it/workdir:plain", str(plain_context))
-    done = podman_service.imgctl("build", "wd", "--label", "odd=a \"quoted\" $HOME \\ value", cwd=root)
+    done = podman_service.imgctl("build", "wd", "--label", 'odd=a "quoted" $HOME \\ value', cwd=root)
     assert done.returncode == 0, done.stderr
     ours = podman_service.inspect("localhost/imgctl-it/workdir:imgctl")
     plain = podman_service.inspect("localhost/imgctl-it/workdir:plain")
     assert ours["RootFS"]["Layers"] == plain["RootFS"]["Layers"]
     assert ours["Config"]["WorkingDir"] == plain["Config"]["WorkingDir"] == "/home/jovyan"
     assert ours["Labels"]["odd"] == 'a "quoted" $HOME \\ value'
-    files = {name: _files(podman_service, f"localhost/imgctl-it/workdir:{name}", tmp_path) for name in ("imgctl", "plain")}
+    files = {
+        name: _files(podman_service, f"localhost/imgctl-it/workdir:{name}", tmp_path) for name in ("imgctl", "plain")
+    }
     assert files["imgctl"] == files["plain"]
     assert "home/jovyan" not in files["imgctl"] and "home" not in files["imgctl"]
 
@@ -382,7 +417,11 @@ def _files(service: PodmanService, image: str, tmp_path: Path) -> set[str]:
 def _working_containers(service: PodmanService) -> set[str]:
     """Every container in the test service's storage, buildah's working containers included."""
     done = subprocess.run(
-        ["podman", "ps", "--all", "--external", "--format", "{{.ID}}"], env=service.env, capture_output=True, text=True, check=True
+        ["podman", "ps", "--all", "--external", "--format", "{{.ID}}"],
+        env=service.env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return set(done.stdout.split())
 

@@ -81,7 +81,10 @@ def _no_system_socket() -> None:
 def small_project(root: Path, run: str = "RUN echo built") -> Path:
     return write_project(
         root,
-        {"Containerfile": f"FROM {BASE_IMAGE}\n{run}\n", "profiles/small.toml": 'image = "imgctl-it/small"\nno_cache = true\n'},
+        {
+            "Containerfile": f"FROM {BASE_IMAGE}\n{run}\n",
+            "profiles/small.toml": 'image = "imgctl-it/small"\nno_cache = true\n',
+        },
     )
 
 
@@ -97,7 +100,9 @@ def test_a_dead_container_host_falls_back_to_a_private_service(podman_service: P
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(dead))
     listener.close()
-    done = podman_service.imgctl("build", "small", cwd=root, env={"CONTAINER_HOST": f"unix://{dead}", "TMPDIR": str(tmp)})
+    done = podman_service.imgctl(
+        "build", "small", cwd=root, env={"CONTAINER_HOST": f"unix://{dead}", "TMPDIR": str(tmp)}
+    )
     assert done.returncode == 0, done.stderr
     assert "accepts at most" not in done.stderr
     assert list(tmp.iterdir()) == []
@@ -115,7 +120,9 @@ def _service_pids(directory: Path) -> list[int]:
     return found
 
 
-def test_the_directory_of_a_sigkilled_run_is_removed_by_the_next_one(podman_service: PodmanService, tmp_path: Path) -> None:
+def test_the_directory_of_a_sigkilled_run_is_removed_by_the_next_one(
+    podman_service: PodmanService, tmp_path: Path
+) -> None:
     _no_system_socket()
     marker = 700 + os.getpid() % 90
     root = small_project(tmp_path / "killed", f"RUN echo started && sleep {marker}")
@@ -151,7 +158,14 @@ def test_the_directory_of_a_sigkilled_run_is_removed_by_the_next_one(podman_serv
     assert stale.exists()
 
     later = small_project(tmp_path / "later")
-    done = subprocess.run([sys.executable, "-m", "builder", "build", "small"], cwd=later, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "builder", "build", "small"],
+        cwd=later,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert not stale.exists()
     assert list(tmp.iterdir()) == []

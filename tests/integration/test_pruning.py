@@ -292,7 +292,7 @@ def engine(podman_service: PodmanService):
 def base_facts(engine: Engine):
     inspected = engine.inspect_image(BASE_IMAGE)
     assert inspected is not None
-    facts = image_facts(inspected.as_inspect())
+    facts = image_facts(inspected.env, inspected.onbuild, inspected.history)
     assert not facts.onbuild and "PATH" in facts.env
     return {BASE_IMAGE: facts}
 

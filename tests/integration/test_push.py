@@ -57,7 +57,11 @@ class Project:
 
     def env(self, **extra: str) -> dict[str, str]:
         # The podman service has a HOME of its own (certs.d); credentials live in this project's dirs.
-        env = {"XDG_RUNTIME_DIR": str(self.runtime), "XDG_CONFIG_HOME": str(self.home / ".config"), "DOCKER_CONFIG": str(self.home / ".docker")}
+        env = {
+            "XDG_RUNTIME_DIR": str(self.runtime),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "DOCKER_CONFIG": str(self.home / ".docker"),
+        }
         env.update(extra)
         return env
 
@@ -69,14 +73,26 @@ class Project:
         assert done.returncode == 0, done.stderr
 
     def push(self, repo: str, *args: str, host: str | None = None, **extra: str):
-        return self.run("push", "app", "--to", f"{host or self.registry_host}/{repo}", "--tls-verify=false", "--retry-delay", "0.05", *args, **extra)
+        return self.run(
+            "push",
+            "app",
+            "--to",
+            f"{host or self.registry_host}/{repo}",
+            "--tls-verify=false",
+            "--retry-delay",
+            "0.05",
+            *args,
+            **extra,
+        )
 
 
 def registry_digest(registry, repo: str, tag: str, scheme: str = "http", verify: bool | str = False) -> str | None:
     response = requests.head(
         f"{scheme}://{registry.host}/v2/{repo}/manifests/{tag}",
         auth=(registry.username, registry.password),
-        headers={"Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"},
+        headers={
+            "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
+        },
         verify=verify,
         timeout=10,
     )
@@ -132,7 +148,8 @@ def test_build_push_to_several_destinations(podman_service: PodmanService, regis
     project = Project(podman_service, tmp_path / "multi", registry.host)
     xdg_auth(project, registry)
     project.write_profile(
-        f'push = ["{registry.host}/one/app", "{registry.host}/two/app"]\n[registries."{registry.host}"]\ntls_verify = false\n'
+        f'push = ["{registry.host}/one/app", "{registry.host}/two/app"]\n'
+        f'[registries."{registry.host}"]\ntls_verify = false\n'
     )
     done = project.run("build", "app", "--push", "--json")
     assert done.returncode == 0, done.stderr
@@ -149,14 +166,19 @@ def test_build_push_to_several_destinations(podman_service: PodmanService, regis
 
 def test_authfile_flag_wins_over_the_runtime_file(project: Project, registry) -> None:
     xdg_auth(project, registry, password="wrong-password")
-    good = write_json(project.root / "given.json", {"auths": {registry.host: auth_entry(registry.username, registry.password)}})
+    good = write_json(
+        project.root / "given.json", {"auths": {registry.host: auth_entry(registry.username, registry.password)}}
+    )
     assert project.push("order/a", "--authfile", str(good)).returncode == 0
     assert project.push("order/b", REGISTRY_AUTH_FILE=str(good)).returncode == 0
 
 
 def test_the_first_file_with_a_key_wins_even_when_wrong(project: Project, registry) -> None:
     xdg_auth(project, registry, password="wrong-password")
-    write_json(project.home / ".config" / "containers" / "auth.json", {"auths": {registry.host: auth_entry(registry.username, registry.password)}})
+    write_json(
+        project.home / ".config" / "containers" / "auth.json",
+        {"auths": {registry.host: auth_entry(registry.username, registry.password)}},
+    )
     done = project.push("order/c")
     assert done.returncode == 3, done.stderr
     assert str(project.runtime / "containers" / "auth.json") in done.stderr
@@ -243,7 +265,10 @@ def test_missing_credentials_say_what_was_tried(project: Project, registry) -> N
 def test_503_answers_are_retried(project: Project, registry, make_proxy) -> None:
     xdg_auth(project, registry)
     proxy = make_proxy(registry.host, fail_first=3, status=503)
-    write_json(project.runtime / "containers" / "auth.json", {"auths": {proxy.host: auth_entry(registry.username, registry.password)}})
+    write_json(
+        project.runtime / "containers" / "auth.json",
+        {"auths": {proxy.host: auth_entry(registry.username, registry.password)}},
+    )
     done = project.push("faults/503", "--json", "--retries", "5", host=proxy.host)
     assert done.returncode == 0, done.stderr
     assert proxy.failures_sent == 3
@@ -252,12 +277,17 @@ def test_503_answers_are_retried(project: Project, registry, make_proxy) -> None
     assert registry_digest(registry, "faults/503", "latest")
 
 
-def test_connection_dropped_mid_upload_is_retried(podman_service: PodmanService, registry, make_proxy, tmp_path: Path) -> None:
+def test_connection_dropped_mid_upload_is_retried(
+    podman_service: PodmanService, registry, make_proxy, tmp_path: Path
+) -> None:
     project = Project(podman_service, tmp_path / "big", registry.host)
     (project.root / "payload.txt").write_bytes(os.urandom(3 * 1024 * 1024))
     project.build()
     proxy = make_proxy(registry.host, drop_after_bytes=1024 * 1024, drop_times=6)
-    write_json(project.runtime / "containers" / "auth.json", {"auths": {proxy.host: auth_entry(registry.username, registry.password)}})
+    write_json(
+        project.runtime / "containers" / "auth.json",
+        {"auths": {proxy.host: auth_entry(registry.username, registry.password)}},
+    )
     done = project.push("faults/drop", "--json", host=proxy.host)
     assert done.returncode == 0, done.stderr
     # containers/image retries some cut uploads by itself and reports others ("use of closed network
@@ -294,7 +324,9 @@ def test_tls_with_an_unknown_ca(podman_service: PodmanService, tls_registry, tmp
     assert not (Path(podman_service.env["HOME"]) / ".config" / "containers" / "certs.d" / tls_registry.host).exists()
     unverified = project.run("push", "app", "--to", f"{tls_registry.host}/tls/unverified", "--tls-verify=false")
     assert unverified.returncode == 0, unverified.stderr
-    assert registry_digest(tls_registry, "tls/app", "latest", scheme="https", verify=str(tls_registry.ca_dir / "ca.crt"))
+    assert registry_digest(
+        tls_registry, "tls/app", "latest", scheme="https", verify=str(tls_registry.ca_dir / "ca.crt")
+    )
 
 
 # --- secrets never show -----------------------------------------------------------------------------------
@@ -308,17 +340,29 @@ def test_no_secret_in_any_output_with_debug(project: Project, registry) -> None:
         ("--debug", "push", "app", "--to", f"{registry.host}/secret/app", "--tls-verify=false"),
         ("--debug", "build", "app", "--push", "--to", f"{registry.host}/secret/app2", "--tls-verify=false"),
         ("--debug", "auth", "check", f"{registry.host}/secret/app", "--tls-verify=false"),
-        ("--debug", "push", "app", "--to", f"{registry.host}/secret/app", "--tls-verify=false", "--authfile", str(project.root / "nope.json")),
+        (
+            "--debug",
+            "push",
+            "app",
+            "--to",
+            f"{registry.host}/secret/app",
+            "--tls-verify=false",
+            "--authfile",
+            str(project.root / "nope.json"),
+        ),
     ):
         done = project.run(*args)
         outputs.append(done.stdout + done.stderr)
-    write_json(project.runtime / "containers" / "auth.json", {"auths": {registry.host: auth_entry(registry.username, registry.password + "x")}})
+    write_json(
+        project.runtime / "containers" / "auth.json",
+        {"auths": {registry.host: auth_entry(registry.username, registry.password + "x")}},
+    )
     done = project.run("--debug", "push", "app", "--to", f"{registry.host}/secret/app", "--tls-verify=false")
     assert done.returncode == 3
     outputs.append(done.stdout + done.stderr)
     service_log = (project.service.root / "service.log").read_text(errors="replace")
-    for secret in secrets + [registry.password + "x"]:
-        for output in outputs + [service_log]:
+    for secret in [*secrets, registry.password + "x"]:
+        for output in [*outputs, service_log]:
             assert secret not in output
 
 
@@ -351,7 +395,9 @@ def test_save_writes_an_archive(project: Project, fmt: str, member: str) -> None
     assert stat.S_ISREG(output.stat().st_mode)
 
 
-def test_private_base_image_is_pulled_with_client_side_credentials(podman_service: PodmanService, registry, tmp_path: Path) -> None:
+def test_private_base_image_is_pulled_with_client_side_credentials(
+    podman_service: PodmanService, registry, tmp_path: Path
+) -> None:
     base = f"{registry.host}/private/busybox:1"
     podman_service.podman("tag", BASE_IMAGE, base)
     podman_service.podman("push", "--tls-verify=false", "--creds", f"{registry.username}:{registry.password}", base)
@@ -375,7 +421,7 @@ def test_save_writes_through_a_fifo_and_a_link_to_a_device(project: Project) -> 
     fifo = project.root / "pipe"
     os.mkfifo(fifo)
     received: list[int] = []
-    reader = threading.Thread(target=lambda: received.append(len(fifo.read_bytes())))
+    reader = threading.Thread(target=lambda: received.append(len(fifo.read_bytes())), daemon=True)
     reader.start()
     done = project.run("save", "app", "-o", str(fifo))
     reader.join(timeout=60)

@@ -81,7 +81,9 @@ NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
 MAIN_ID = "a" * 64
 
 
-def make_plan(tmp_path: Path, profile: str = 'image = "team/app"\ntags = ["1", "latest"]\n[labels]\nx = "y"\n') -> BuildPlan:
+def make_plan(
+    tmp_path: Path, profile: str = 'image = "team/app"\ntags = ["1", "latest"]\n[labels]\nx = "y"\n'
+) -> BuildPlan:
     (tmp_path / "profiles").mkdir(parents=True, exist_ok=True)
     (tmp_path / "Containerfile").write_text("FROM scratch\nCOPY app /app\n")
     (tmp_path / "app").write_text("content")
@@ -172,12 +174,16 @@ def test_a_label_the_image_lacks_fails_the_build_with_exit_7(tmp_path: Path) -> 
 
 def test_a_failing_step_is_a_build_error_with_its_output(tmp_path: Path) -> None:
     plan = make_plan(tmp_path)
-    engine = FakeEngine(build_script=[[
-        {"stream": "STEP 1/2: FROM scratch\n"},
-        {"stream": "STEP 2/2: RUN false\n"},
-        {"stream": "something went wrong\n"},
-        {"error": "building at STEP \"RUN false\": exit status 1"},
-    ]])
+    engine = FakeEngine(
+        build_script=[
+            [
+                {"stream": "STEP 1/2: FROM scratch\n"},
+                {"stream": "STEP 2/2: RUN false\n"},
+                {"stream": "something went wrong\n"},
+                {"error": 'building at STEP "RUN false": exit status 1'},
+            ]
+        ]
+    )
     with pytest.raises(BuildError) as caught:
         run_build(plan, engine)
     assert caught.value.exit_status == 1 and caught.value.step == "RUN false"

@@ -55,7 +55,7 @@ def test_step_output_is_reset_per_step_and_bounded() -> None:
     [
         ('error building at STEP "RUN exit 3": error while running runtime: exit status 3', 3, "RUN b"),
         ("some pull failure: unauthorized", None, "RUN b"),
-        ('error building at STEP "RUN echo \"a\": b": exit status 1', 1, "RUN b"),
+        ('error building at STEP "RUN echo "a": b": exit status 1', 1, "RUN b"),
     ],
 )
 def test_errors_give_status_and_failing_instruction(error: str, status: int | None, instruction: str) -> None:

@@ -28,12 +28,11 @@ def test_a_line_buildah_cannot_read_sends_everything() -> None:
 
 
 def test_image_facts_reads_env_and_onbuild_history() -> None:
-    plain = {"Config": {"Env": ["PATH=/bin", "HOME=/root"]}, "History": [{"created_by": "/bin/sh -c #(nop) CMD"}]}
-    assert image_facts(plain) == ImageFacts(env=frozenset({"PATH", "HOME"}), onbuild=False)
-    onbuild = {"Config": {"Env": []}, "History": [{"created_by": "/bin/sh -c #(nop) ONBUILD COPY . /app"}]}
-    assert image_facts(onbuild).onbuild
-    assert image_facts({"Config": {"OnBuild": ["COPY . /x"]}, "History": []}).onbuild
-    assert image_facts({"Config": {"Env": ["A=1"]}}).onbuild  # no history: cannot rule triggers out
+    plain = image_facts(["PATH=/bin", "HOME=/root"], history=["/bin/sh -c #(nop) CMD"])
+    assert plain == ImageFacts(env=frozenset({"PATH", "HOME"}), onbuild=False)
+    assert image_facts([], history=["/bin/sh -c #(nop) ONBUILD COPY . /app"]).onbuild
+    assert image_facts([], onbuild=["COPY . /x"], history=[]).onbuild
+    assert image_facts(["A=1"]).onbuild  # no history: cannot rule triggers out
 
 
 # --------------------------------------------------------------------------------------------------------------

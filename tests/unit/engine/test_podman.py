@@ -8,15 +8,17 @@ from builder.engine.podman import encode_build_params
 
 
 def test_mappings_and_lists_become_json_where_the_api_reads_json() -> None:
-    encoded = encode_build_params({
-        "buildargs": {"A": "1", "B": "two words"},
-        "secrets": ["id=npmrc,src=.imgctl-x.secret.npmrc"],
-        "excludes": [],
-        "labels": {"k": "v"},
-        "t": ["a:1", "a:2"],
-        "layers": "true",
-        "nocache": False,
-    })
+    encoded = encode_build_params(
+        {
+            "buildargs": {"A": "1", "B": "two words"},
+            "secrets": ["id=npmrc,src=.imgctl-x.secret.npmrc"],
+            "excludes": [],
+            "labels": {"k": "v"},
+            "t": ["a:1", "a:2"],
+            "layers": "true",
+            "nocache": False,
+        }
+    )
     assert json.loads(encoded["buildargs"]) == {"A": "1", "B": "two words"}  # type: ignore[arg-type]
     assert encoded["secrets"] == '["id=npmrc,src=.imgctl-x.secret.npmrc"]'
     assert encoded["excludes"] == "[]"
@@ -26,7 +28,10 @@ def test_mappings_and_lists_become_json_where_the_api_reads_json() -> None:
 
 
 def test_values_already_encoded_pass_unchanged() -> None:
-    assert encode_build_params({"buildargs": '{"A": "1"}', "excludes": "[]"}) == {"buildargs": '{"A": "1"}', "excludes": "[]"}
+    assert encode_build_params({"buildargs": '{"A": "1"}', "excludes": "[]"}) == {
+        "buildargs": '{"A": "1"}',
+        "excludes": "[]",
+    }
 
 
 def test_the_top_level_imports_no_podman_py() -> None:

@@ -37,9 +37,15 @@ def test_missing_podman_is_exit_4_with_an_install_hint(tmp_path: Path) -> None:
     (project / "profiles").mkdir(parents=True)
     (project / "Containerfile").write_text("FROM scratch\n")
     (project / "profiles" / "a.toml").write_text('image = "a"\n')
-    env = {"PATH": str(tmp_path / "empty-bin"), "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run"),
-           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # the code under test, not the installed copy
-    done = subprocess.run([sys.executable, "-m", "builder", "build", "a"], cwd=project, env=env, capture_output=True, text=True)
+    env = {
+        "PATH": str(tmp_path / "empty-bin"),
+        "HOME": str(tmp_path),
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+    }  # the code under test, not the installed copy
+    done = subprocess.run(
+        [sys.executable, "-m", "builder", "build", "a"], cwd=project, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 4, done.stderr
     assert "podman is not installed" in done.stderr
     assert "apt-get install podman" in done.stderr
@@ -105,8 +111,13 @@ def test_the_private_service_never_inherits_the_callers_engine_settings(tmp_path
     # A stand-in for podman that records its environment and exits: the service's start fails, as wanted.
     recorder.write_text(f"#!/bin/sh\nenv > {seen}\nexit 3\n")
     recorder.chmod(0o755)
-    env = {"PATH": "/usr/bin:/bin", "CONTAINER_HOST": "unix:///dead.sock", "CONTAINER_CONNECTION": "remote",
-           "CONTAINER_SSHKEY": "/k", "CONTAINERS_CONF": "/etc/c.conf"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CONTAINER_HOST": "unix:///dead.sock",
+        "CONTAINER_CONNECTION": "remote",
+        "CONTAINER_SSHKEY": "/k",
+        "CONTAINERS_CONF": "/etc/c.conf",
+    }
     service = PrivateService(str(recorder), env)
     import pytest
 

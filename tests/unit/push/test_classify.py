@@ -22,13 +22,16 @@ FOUND = Lookup(
 )
 
 
-@pytest.mark.parametrize("text", [
-    "unauthorized: authentication required",
-    "requested access to the resource is denied",
-    "denied: requested access",
-    "received unexpected HTTP status: 403 Forbidden",
-    "StatusCode: 401",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "unauthorized: authentication required",
+        "requested access to the resource is denied",
+        "denied: requested access",
+        "received unexpected HTTP status: 403 Forbidden",
+        "StatusCode: 401",
+    ],
+)
 def test_refusals_are_credential_errors(text: str) -> None:
     error = classify(text, DESTINATION, FOUND, None)
     assert isinstance(error, AuthError) and error.exit_code == 3
@@ -56,17 +59,20 @@ def test_anything_else_is_a_registry_error_with_the_first_line() -> None:
     assert str(error) == "pushing to registry.example.com:5000/team/app failed: manifest invalid"
 
 
-@pytest.mark.parametrize("text,transient", [
-    ("dial tcp: connection refused", True),
-    ("read: connection reset by peer", True),
-    ("use of closed network connection", True),
-    ("unexpected EOF", True),
-    ("received 502 Bad Gateway", True),
-    ("429 Too Many Requests", True),
-    ("net/http: TLS handshake timeout", True),
-    ("manifest invalid", False),
-    ("unauthorized: authentication required", False),
-])
+@pytest.mark.parametrize(
+    "text,transient",
+    [
+        ("dial tcp: connection refused", True),
+        ("read: connection reset by peer", True),
+        ("use of closed network connection", True),
+        ("unexpected EOF", True),
+        ("received 502 Bad Gateway", True),
+        ("429 Too Many Requests", True),
+        ("net/http: TLS handshake timeout", True),
+        ("manifest invalid", False),
+        ("unauthorized: authentication required", False),
+    ],
+)
 def test_transient_failures(text: str, transient: bool) -> None:
     assert is_transient(text) is transient
 

@@ -16,7 +16,9 @@ DESTINATION = Destination("registry.example.com/team/app")
 class Client:
     """Stands in for RegistryClient: serves `manifest` for the first tag; `fail` raises on the Nth put."""
 
-    def __init__(self, manifest: Manifest | None = MANIFEST, fail: int | None = None, error: Exception | None = None) -> None:
+    def __init__(
+        self, manifest: Manifest | None = MANIFEST, fail: int | None = None, error: Exception | None = None
+    ) -> None:
         self.manifest = manifest
         self.fail = fail
         self.error = error or RegistryError("registry.example.com answered PUT with 405 Method Not Allowed")
@@ -82,14 +84,18 @@ CREDENTIAL = Lookup(
 FAST = PushOptions(retries=3, retry_delay=0.0, env={})
 
 
-def push_tag(engine: FakeEngine, found: Lookup = NO_CREDENTIAL, options: PushOptions = FAST) -> tuple[int, list[PushEvent]]:
+def push_tag(
+    engine: FakeEngine, found: Lookup = NO_CREDENTIAL, options: PushOptions = FAST
+) -> tuple[int, list[PushEvent]]:
     events: list[PushEvent] = []
     attempts, _ = _push_tag(engine, "i" * 64, DESTINATION, "1.0", found, options, events.append)
     return attempts, events
 
 
 def test_transient_failures_are_retried_until_the_push_succeeds() -> None:
-    engine = FakeEngine(push_script=[[{"error": "connection reset by peer"}], [{"error": "received 503 Service Unavailable"}], []])
+    engine = FakeEngine(
+        push_script=[[{"error": "connection reset by peer"}], [{"error": "received 503 Service Unavailable"}], []]
+    )
     attempts, events = push_tag(engine)
     assert attempts == 3
     assert [e.kind for e in events].count("retry") == 2
@@ -173,7 +179,7 @@ def test_save_writes_through_a_fifo(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     save_image(saving_engine(), profile(tmp_path), fifo, "oci-archive")
     reader.join(timeout=10)
