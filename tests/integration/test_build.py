@@ -260,7 +260,7 @@ def _processes(marker: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupt_stops_the_private_service_and_leaves_nothing(
     podman_service: PodmanService, tmp_path: Path, sig: int
 ) -> None:
