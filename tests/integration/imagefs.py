@@ -12,18 +12,20 @@ import json
 import posixpath
 import tarfile
 from pathlib import Path
+from typing import BinaryIO
 
 from tests.integration.conftest import PodmanService
 
-# path -> (type, mode, uid, gid, size, sha256 of the content, link target)
-Tree = dict[str, tuple[str, int, int, int, int, str, str]]
+# path -> (type, mode, uid, gid, size, sha256 of the content, link target[, mtime of a regular file])
+Tree = dict[str, tuple]
 
 
 def image_filesystem(service: PodmanService, image: str, workdir: Path) -> Tree:
     archive = workdir / f"export-{hashlib.sha256(image.encode()).hexdigest()[:12]}.tar"
     service.podman("image", "save", "--format", "oci-archive", "-o", str(archive), image)
     try:
-        return _layers(archive)
+        with open(archive, "rb") as data:
+            return layers_tree(data)
     finally:
         archive.unlink()
 
@@ -41,9 +43,11 @@ def differences(left: Tree, right: Tree) -> list[str]:
     return lines
 
 
-def _layers(archive: Path) -> Tree:
+def layers_tree(archive: BinaryIO, *, mtimes: bool = False) -> Tree:
+    """The flattened filesystem of an OCI archive's first image. With `mtimes`, regular files' entries end
+    with their mtime (directories and links get the build's clock, so theirs are never compared)."""
     tree: Tree = {}
-    with tarfile.open(archive) as outer:
+    with tarfile.open(fileobj=archive) as outer:
         def blob(digest: str) -> bytes:
             member = outer.extractfile("blobs/" + digest.replace(":", "/"))
             assert member is not None, digest
@@ -56,11 +60,11 @@ def _layers(archive: Path) -> Tree:
         for layer in manifest["layers"]:
             with tarfile.open(fileobj=io.BytesIO(blob(layer["digest"])), mode="r:*") as layer_tar:
                 for member in layer_tar:
-                    _apply(tree, layer_tar, member)
+                    _apply(tree, layer_tar, member, mtimes)
     return tree
 
 
-def _apply(tree: Tree, layer: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+def _apply(tree: Tree, layer: tarfile.TarFile, member: tarfile.TarInfo, mtimes: bool) -> None:
     path = posixpath.normpath("/" + member.name)
     parent, name = posixpath.split(path)
     if name == ".wh..wh..opq":
@@ -80,4 +84,5 @@ def _apply(tree: Tree, layer: tarfile.TarFile, member: tarfile.TarInfo) -> None:
         handle = layer.extractfile(member)
         digest = hashlib.sha256(handle.read() if handle else b"").hexdigest()
     kind = "file" if member.isfile() else "dir" if member.isdir() else "link" if member.issym() else str(member.type)
-    tree[path] = (kind, member.mode, member.uid, member.gid, member.size, digest, member.linkname)
+    entry = (kind, member.mode, member.uid, member.gid, member.size, digest, member.linkname)
+    tree[path] = (*entry, int(member.mtime) if kind == "file" else None) if mtimes else entry

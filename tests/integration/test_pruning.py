@@ -17,7 +17,6 @@ import json
 import os
 import posixpath
 import shutil
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from builder.engine.podman import Endpoint
 from builder.engine.podman import PodmanEngine as Engine
 from builder.errors import ImgctlError
 from tests.integration.conftest import BASE_IMAGE, PodmanService
+from tests.integration.imagefs import layers_tree
 
 pytestmark = pytest.mark.integration
 
@@ -235,45 +235,7 @@ def filesystem(engine: Engine, image: str) -> dict[str, tuple]:
     archive = io.BytesIO()
     engine.save(image, "oci-archive", archive)
     archive.seek(0)
-    with tarfile.open(fileobj=archive) as outer:
-        def blob(digest: str) -> bytes:
-            member = outer.extractfile("blobs/" + digest.replace(":", "/"))
-            assert member is not None
-            return member.read()
-
-        index = json.loads(outer.extractfile("index.json").read())  # type: ignore[union-attr]
-        manifest = json.loads(blob(index["manifests"][0]["digest"]))
-        tree: dict[str, tuple] = {}
-        for layer in manifest["layers"]:
-            with tarfile.open(fileobj=io.BytesIO(blob(layer["digest"])), mode="r:*") as layer_tar:
-                for member in layer_tar:
-                    _apply(tree, layer_tar, member)
-    return tree
-
-
-def _apply(tree: dict[str, tuple], layer: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-    path = posixpath.normpath("/" + member.name)
-    parent, name = posixpath.split(path)
-    if name == ".wh..wh..opq":
-        for other in [p for p in tree if p.startswith(parent.rstrip("/") + "/")]:
-            del tree[other]
-        return
-    if name.startswith(".wh."):
-        gone = posixpath.join(parent, name[4:])
-        for other in [p for p in tree if p == gone or p.startswith(gone + "/")]:
-            del tree[other]
-        return
-    if member.islnk():
-        tree[path] = tree[posixpath.normpath("/" + member.linkname)]
-        return
-    digest = ""
-    if member.isfile():
-        handle = layer.extractfile(member)
-        digest = hashlib.sha256(handle.read() if handle else b"").hexdigest()
-    kind = "file" if member.isfile() else "dir" if member.isdir() else "link" if member.issym() else str(member.type)
-    # Directories, and links that `cp -a` in busybox makes, get the build's clock; files keep theirs.
-    mtime = int(member.mtime) if kind == "file" else None
-    tree[path] = (kind, member.mode, member.uid, member.gid, member.size, digest, member.linkname, mtime)
+    return layers_tree(archive, mtimes=True)
 
 
 # --------------------------------------------------------------------------------------------------------------
