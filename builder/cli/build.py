@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,7 +63,7 @@ def build_command(
     """Build the images of one or more profiles, then label, tag and verify them (and push with --push)."""
     from builder.build import prepare
     from builder.render import build as render_build
-    from builder.render.console import is_interactive, line, print_json
+    from builder.render.console import line, live_progress, print_json
 
     where = project(ctx)
     options = global_options(ctx)
@@ -96,7 +95,7 @@ def build_command(
     from builder.render.context import print_large_context_hint
     from builder.render.push import print_push_summary
 
-    live = is_interactive(sys.stderr, options.env)
+    live = live_progress(options.env)
     run = BuildRun(project=where, cache=HashCache.open(options.env), authfile=authfile)
     hinted: list[str] = []
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -51,7 +50,7 @@ def push_command(
     """Push what `imgctl build` made: every tag to every destination, then ask each registry for the digest."""
     from builder.engine.service import connect
     from builder.push.execute import push_built
-    from builder.render.console import is_interactive, line, print_json
+    from builder.render.console import line, live_progress, print_json
     from builder.render.push import print_push_summary
 
     options = global_options(ctx)
@@ -60,7 +59,7 @@ def push_command(
     flags = PushFlags(to, tls_verify, cert_dir, authfile, retries, retry_delay, digestfile, metadata_file,
                       options.env)
     targets = [flags.destinations(profile) for profile in profiles]
-    live = is_interactive(sys.stderr, options.env)
+    live = live_progress(options.env)
     with connect(options.url, options.env) as engine:
         results = push_built(engine, profiles, targets, flags.options(), push_display(live, quiet or as_json))
     write_push_files(flags, results)
@@ -108,7 +107,7 @@ def save_command(
     """Write the image `imgctl build` made to a tarball, without a registry (Kaniko's --no-push --tar-path)."""
     from builder.engine.service import connect
     from builder.push.execute import save_image
-    from builder.render.console import human_size, line
+    from builder.render.console import human_size, note
 
     if fmt not in ("oci-archive", "docker-archive"):
         raise ConfigError(f"expected oci-archive or docker-archive, got {fmt!r}", key="--format")
@@ -116,4 +115,4 @@ def save_command(
     profile = project(ctx).profile(name, sets)
     with connect(options.url, options.env) as engine:
         size = save_image(engine, profile, output, fmt)
-    line(f"saved {profile.refs[0]} to {output} ({fmt}, {human_size(size)})", sys.stderr)
+    note(f"saved {profile.refs[0]} to {output} ({fmt}, {human_size(size)})")

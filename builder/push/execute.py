@@ -74,7 +74,8 @@ class PushResult:
 
 @dataclass(frozen=True)
 class PushEvent:
-    """`kind`: "start", "line", "retry", "done" or "failed", for one destination reference."""
+    """`kind`: "start", "line", "retry", "done" or "failed", for one destination reference; or "warning",
+    about the destination's credentials (an auth file others can read), with the repository as `reference`."""
 
     reference: str
     kind: str
@@ -134,7 +135,7 @@ def push_image(
     on_event: EventSink | None = None,
 ) -> PushResult:
     emit = on_event or (lambda event: None)
-    lookups = {d.repository: _credentials(d, options) for d in targets}
+    lookups = {d.repository: _credentials(d, options, emit) for d in targets}
     cancel = Cancellation()
 
     def one(destination: Destination) -> list[PushedRef]:
@@ -190,10 +191,10 @@ def in_parallel(calls: Sequence[Callable[[], T]], cancel: Cancellation) -> list[
     return results
 
 
-def _credentials(destination: Destination, options: PushOptions) -> Lookup:
+def _credentials(destination: Destination, options: PushOptions, emit: EventSink) -> Lookup:
     found = lookup(destination.repository, env=options.env, authfile=options.authfile)
     for warning in found.warnings:
-        log.warning("%s", warning)
+        emit(PushEvent(destination.repository, "warning", warning))
     return found
 
 

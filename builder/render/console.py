@@ -93,10 +93,20 @@ def hint(text: str, stream: TextIO | None = None) -> None:
 
 
 def line(text: str, stream: TextIO | None = None) -> None:
-    """One plain line of a result (stdout) or of progress (stderr when given)."""
+    """One plain line of a result, on stdout (or on `stream`)."""
     out = stream or sys.stdout
     out.write(text + "\n")
     out.flush()
+
+
+def note(text: str) -> None:
+    """One line about what happened, on stderr: stdout stays for results a script reads."""
+    line(text, sys.stderr)
+
+
+def live_progress(env: Mapping[str, str]) -> bool:
+    """Whether progress is shown live (on stderr): on a terminal, outside CI."""
+    return is_interactive(sys.stderr, env)
 
 
 def confirm(question: str) -> bool:

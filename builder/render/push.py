@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from builder.render.console import console_for, short_ids
+from builder.render.console import console_for, short_ids, warning
 
 
 class PushDisplay:
@@ -38,6 +38,11 @@ class PushDisplay:
             self._live = None
 
     def on_event(self, event: Any) -> None:
+        if event.kind == "warning":
+            # Above the live table (which clears itself), or as a plain line: the one warning format.
+            with self._lock:
+                warning(event.text, self._live.console.file if self._live is not None else self.stream)
+            return
         with self._lock:
             row = self._rows.setdefault(event.reference, ["pushing", "", time.monotonic()])
             if event.kind == "line":

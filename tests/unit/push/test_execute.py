@@ -256,3 +256,21 @@ def test_in_parallel_returns_without_waiting_for_workers_when_interrupted() -> N
     assert cancel.cancelled
     assert still_pushing  # returned while the worker was still in its stream
     assert workers and all(t.daemon for t in workers)  # and that worker cannot hold the process at exit
+
+
+def test_an_auth_file_others_can_read_is_a_warning_event_in_the_one_format(tmp_path: Path) -> None:
+    import io
+
+    from builder.push.execute import push_image
+    from builder.render.push import PushDisplay
+
+    auth = tmp_path / "auth.json"
+    auth.write_text('{"auths": {"other.example.com": {"auth": "dTpw"}}}')  # u:p, for another registry
+    auth.chmod(0o644)
+    engine = FakeEngine(push_script=[[{"error": "denied: requested access to the resource is denied"}]])
+    options = PushOptions(retries=0, retry_delay=0.0, authfile=auth, env={"HOME": str(tmp_path)})
+    shown = io.StringIO()
+    with PushDisplay(live=False, quiet=False, stream=shown) as display, pytest.raises(AuthError):
+        push_image(engine, "app", "i" * 64, ["1.0"], [DESTINATION], options, display.on_event)
+    warnings = [line for line in shown.getvalue().splitlines() if line.startswith("warning: ")]
+    assert warnings == [f"warning: {auth} is readable by other users (mode 0644); run chmod 600 {auth}"]
