@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.containerfile.patterns import BadPattern, compile_segment, escape_glob, literal_path, source_patterns
+from builder.context import gopath
 
 
 @pytest.mark.parametrize(
@@ -49,3 +52,16 @@ def test_source_patterns(value: str, expected: list[str]) -> None:
 def test_literal_paths_escape_to_themselves() -> None:
     assert literal_path("/../a/./b*") == "a/b*"
     assert escape_glob("a*b?[c]\\") == "a\\*b\\?\\[c]\\\\"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(pattern=st.text(alphabet="ab*?[]^-\\", max_size=8), name=st.text(alphabet="ab-]^*?[\\", max_size=6))
+def test_the_compiled_segment_is_gos_filepath_match(pattern: str, name: str) -> None:
+    """compile_segment is the regexp form of context.gopath.match (one path component); they must agree."""
+    try:
+        compiled = compile_segment(pattern)
+    except BadPattern:
+        return  # refused up front; Go only refuses what it reads, which the reach treats the same way
+    expected = gopath.match(pattern, name)
+    found = compiled == name if isinstance(compiled, str) else compiled.fullmatch(name) is not None
+    assert found == expected
