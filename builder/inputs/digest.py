@@ -31,6 +31,7 @@ from typing import Any
 
 from builder.build.plan import INJECTED_PREFIX, TIME_VARYING_LABELS, BuildPlan
 from builder.context.walk import DIR, FILE, SYMLINK, ContextSnapshot
+from builder.engine.protocol import BuildParams
 from builder.errors import ConfigError
 from builder.inputs.filehash import ChangedSinceScan, FileJob
 from builder.inputs.hashcache import HashCache
@@ -308,29 +309,26 @@ def _changed(rel: str, path: str) -> ConfigError:
                        hint="something is writing into the build context; exclude that file or retry")
 
 
-def _param_components(params: Mapping[str, Any]) -> dict[str, str]:
+def _param_components(params: BuildParams) -> dict[str, str]:
     components: dict[str, str] = {}
     for name in _NAMED_PARAMS:
         # Always present, unset as "": changing one then reads "the target changed", not added/removed.
         components[name] = _sha(str(params.get(name) or "").encode())
     build_args = params.get("buildargs")
-    if build_args:
-        values = json.loads(build_args) if isinstance(build_args, str) else build_args
-        for key, value in dict(values).items():
-            components[f"build_arg:{key}"] = _sha(str(value).encode("utf-8", "surrogatepass"))
+    if isinstance(build_args, Mapping):  # typed on the plan; JSON only at the engine boundary
+        for key, arg in build_args.items():
+            components[f"build_arg:{key}"] = _sha(str(arg).encode("utf-8", "surrogatepass"))
     for name, value in params.items():
         if name not in _IGNORED_PARAMS and name not in _NAMED_PARAMS and name != "buildargs":
             components[f"param:{name}"] = _sha(json.dumps(value, sort_keys=True, default=str).encode())
     return components
 
 
-def _secrets(params: Mapping[str, Any]) -> tuple[list[str], set[str]]:
+def _secrets(params: BuildParams) -> tuple[list[str], set[str]]:
     """The secret ids, and the tar member names their files travel under."""
     specs = params.get("secrets") or []
-    if isinstance(specs, str):
-        specs = json.loads(specs)
     ids, members = [], set()
-    for spec in specs:
+    for spec in specs if isinstance(specs, (list, tuple)) else ():
         fields = dict(part.partition("=")[::2] for part in str(spec).split(","))
         if fields.get("id"):
             ids.append(fields["id"])
