@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +34,7 @@ from builder.push.trust import engine_trusts
 from builder.registry.client import RegistryClient
 from builder.registry.credentials import Credential, Lookup, lookup
 from builder.registry.transport import TLSConfig
-from builder.retry import Cancellation, is_transient_text, retry_delays
+from builder.retry import Cancellation, GiveUp, Policy, Transient, is_transient_text, run
 
 log = logging.getLogger("imgctl.push")
 T = TypeVar("T")
@@ -293,17 +292,17 @@ def _push_tag(
     emit: EventSink,
     cancel: Cancellation | None = None,
 ) -> tuple[int, float]:
-    """Push one tag, retrying transient failures; returns (attempts, seconds). `cancel` stops the retries."""
-    cancel = cancel or Cancellation()
+    """Push one tag, retrying transient failures (the one policy of `builder.retry`); returns (attempts,
+    seconds). `cancel` ends the retries at once."""
     reference = f"{destination.repository}:{tag}"
     credential: Credential | None = found.credential
     started = time.monotonic()
-    delays = retry_delays(options.retries, options.retry_delay, random.random)
-    attempt = 0
-    while True:
-        attempt += 1
-        cancel.check()
-        emit(PushEvent(reference, "start", f"attempt {attempt}"))
+    attempts = 0
+
+    def attempt(number: int) -> Transient | None:
+        nonlocal attempts
+        attempts = number
+        emit(PushEvent(reference, "start", f"attempt {number}"))
         error = None
         for message in engine.push(
             image_id,
@@ -318,22 +317,31 @@ def _push_tag(
             if isinstance(text, str) and text.strip():
                 emit(PushEvent(reference, "line", text.strip()))
         if error is None:
-            break
+            return None
         failure = classify(error, destination, found, options.authfile)
         if not is_transient_text(error) or isinstance(failure, AuthError):
             emit(PushEvent(reference, "failed", str(failure)))
             raise failure
-        delay = next(delays, None)
-        if delay is None:
-            emit(PushEvent(reference, "failed", str(failure)))
-            raise RegistryError(
-                f"pushing {reference} failed after {attempt} attempts: {short(error)}",
-                hint=f"check that {destination.registry} is up and reachable from the podman service",
-            )
-        emit(PushEvent(reference, "retry", f"{short(error)}; retrying in {delay:.1f}s"))
-        cancel.sleep(delay)
+        return Transient(EnginePushFailed(error))
 
-    return attempt, time.monotonic() - started
+    def give_up(why: GiveUp) -> RegistryError:
+        error = short(str(why.failure.cause))
+        emit(PushEvent(reference, "failed", error))
+        return RegistryError(
+            f"pushing {reference} failed after {why.attempts} attempts: {error}",
+            hint=f"check that {destination.registry} is up and reachable from the podman service",
+        )
+
+    def on_retry(failure: Transient, number: int, delay: float) -> None:
+        emit(PushEvent(reference, "retry", f"{short(str(failure.cause))}; retrying in {delay:.1f}s"))
+
+    policy = Policy(retries=options.retries, backoff=options.retry_delay, cancel=cancel or Cancellation())
+    run(attempt, policy, give_up=give_up, on_retry=on_retry)
+    return attempts, time.monotonic() - started
+
+
+class EnginePushFailed(Exception):
+    """The engine's own text for a failed push (it arrives inside an HTTP 200 body)."""
 
 
 # Opens the progress display of one profile's push and hands back where its events go.
