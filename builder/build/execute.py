@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from builder.build.check import verify
 from builder.build.log import BuildLog
-from builder.build.plan import TIME_VARYING_LABELS, BuildPlan
+from builder.build.plan import BuildPlan
 from builder.config.profile import Profile
 from builder.context.tar import tar_stream
 from builder.engine.protocol import Engine, ImageRecord, StreamMessage
 from builder.errors import BuildError, VerifyError
-from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
+from builder.inputs.digest import Inputs, compute
 from builder.inputs.explain import NO_CHANGE, explain
 from builder.inputs.hashcache import HashCache
 from builder.inputs.record import decode_label
 from builder.inputs.sent import SentContent
+from builder.oci.labels import DIGEST_LABEL, TIME_VARYING_LABELS
 
 if TYPE_CHECKING:
     from builder.config.project import Project

@@ -26,7 +26,6 @@ from __future__ import annotations
 import secrets as random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,9 @@ from builder.config.profile import Profile
 from builder.context.walk import ContextSnapshot
 from builder.engine.protocol import BuildParams, ParamValue
 from builder.errors import ConfigError
+from builder.oci.labels import Provenance, oci_labels
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-
-# Labels that differ on every build of the same content; neither inputs nor compared on an up-to-date image.
-TIME_VARYING_LABELS = frozenset({"org.opencontainers.image.created"})
 
 # Profile spelling -> the libpod build API's pull policy names.
 PULL_POLICIES = {"missing": "missing", "always": "always", "never": "never", "newer": "ifnewer"}
@@ -46,15 +43,6 @@ PULL_POLICIES = {"missing": "missing", "always": "always", "never": "never", "ne
 # Names we add to the uploaded context. They are excluded from COPY on the server side and are unlikely
 # to collide with a user's file because of the random suffix.
 INJECTED_PREFIX = ".imgctl-"
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Facts about the source that go into OCI labels; gathered by the caller (git, clock)."""
-
-    created: datetime
-    revision: str | None = None
-    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,23 +107,6 @@ class BuildPlan:
             "tags": list(self.refs),
             "notes": list(self.notes),
         }
-
-
-def oci_labels(profile: Profile, provenance: Provenance) -> dict[str, str]:
-    """The `org.opencontainers.image.*` labels imgctl adds unless the profile sets them itself."""
-    labels = {
-        "org.opencontainers.image.created": provenance.created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "org.opencontainers.image.title": profile.image.rsplit("/", 1)[-1],
-    }
-    if provenance.revision:
-        labels["org.opencontainers.image.revision"] = provenance.revision
-    if provenance.source:
-        labels["org.opencontainers.image.source"] = provenance.source
-    if profile.version:
-        labels["org.opencontainers.image.version"] = profile.version
-    if profile.description:
-        labels["org.opencontainers.image.description"] = profile.description
-    return labels
 
 
 def plan_build(
@@ -209,7 +180,8 @@ def plan_build(
     # injected names.
     params["excludes"] = [*snapshot.rules.patterns, *excluded_names]
 
-    labels = {**oci_labels(profile, provenance), **profile.labels}
+    added = oci_labels(provenance, image=profile.image, version=profile.version, description=profile.description)
+    labels = {**added, **profile.labels}
     return BuildPlan(
         profile=profile,
         snapshot=snapshot,

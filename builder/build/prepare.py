@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.build.plan import BuildPlan, Provenance, plan_build
+from builder.build.plan import BuildPlan, plan_build
 from builder.config.profile import Profile
 from builder.config.project import Project
 from builder.containerfile.document import Document
@@ -22,6 +22,7 @@ from builder.context.ignorefile import find_ignore_file
 from builder.context.rules import IgnoreRules
 from builder.context.walk import ContextSnapshot, scan
 from builder.oci import refs
+from builder.oci.labels import Provenance
 from builder.registry.credentials import lookup, x_registry_config
 
 

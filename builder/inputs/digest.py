@@ -29,14 +29,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from builder.build.plan import INJECTED_PREFIX, TIME_VARYING_LABELS, BuildPlan
+from builder.build.plan import INJECTED_PREFIX, BuildPlan
 from builder.context.walk import DIR, FILE, SYMLINK, ContextSnapshot
 from builder.engine.protocol import BuildParams
 from builder.errors import ConfigError
 from builder.inputs.filehash import ChangedSinceScan, FileJob
 from builder.inputs.hashcache import HashCache
+from builder.oci.labels import DIGEST_LABEL, TIME_VARYING_LABELS
 
-DIGEST_LABEL = "io.imgctl.inputs.digest"
 UNKNOWN = "unknown"  # the component value of a base image whose digest the caller could not find
 OWN_LABEL_PREFIX = "io.imgctl.inputs."
 

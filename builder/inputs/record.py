@@ -16,12 +16,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from builder.inputs.detail import DIGEST_FORM, SHORT, decode
-from builder.inputs.digest import DIGEST_LABEL, counts_as_input, is_path, label_component
+from builder.inputs.digest import counts_as_input, is_path, label_component
+from builder.oci.labels import COMPONENTS_LABEL, DIGEST_LABEL
 
 if TYPE_CHECKING:
     from builder.inputs.hashcache import HashCache
 
-COMPONENTS_LABEL = "io.imgctl.inputs.components"  # labelled by imgctl before the detail moved off the image
 
 
 class Recorded(Mapping[str, str]):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from builder.build.check import verify
-from builder.build.plan import TIME_VARYING_LABELS
 from builder.errors import VerifyError
+from builder.oci.labels import TIME_VARYING_LABELS
 from tests.unit.build.test_execute import make_plan
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)

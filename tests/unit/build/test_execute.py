@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from builder.build.execute import BuildEvent, _image_with_inputs, _why_built, run_build
-from builder.build.plan import BuildPlan, Provenance, plan_build
+from builder.build.plan import BuildPlan, plan_build
 from builder.build.prepare import snapshot
 from builder.config.profile import load_profile
 from builder.engine.protocol import BuildParams, ImageRecord, StreamMessage
 from builder.errors import BuildError, VerifyError
 from builder.inputs.detail import encode
-from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
+from builder.inputs.digest import Inputs, compute
 from builder.inputs.explain import NO_DETAIL
 from builder.inputs.hashcache import HashCache
-from builder.inputs.record import COMPONENTS_LABEL
+from builder.oci.labels import COMPONENTS_LABEL, DIGEST_LABEL, Provenance
 from tests.fakes import FakeEngine
 
 COMPONENTS = {"containerfile": "a" * 64, "file:src/app.py": "b" * 64, "target": "c" * 64}

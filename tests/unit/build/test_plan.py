@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.plan import OCI_MANIFEST, Provenance, plan_build
+from builder.build.plan import OCI_MANIFEST, plan_build
 from builder.build.prepare import snapshot
 from builder.config.profile import load_profile
 from builder.engine.podman import encode_build_params
 from builder.errors import ConfigError
+from builder.oci.labels import Provenance
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
 

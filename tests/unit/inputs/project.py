@@ -11,13 +11,14 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from builder.build.plan import BuildPlan, Provenance, plan_build
+from builder.build.plan import BuildPlan, plan_build
 from builder.build.prepare import snapshot
 from builder.config.profile import load_profile
 from builder.inputs.detail import encode
-from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
+from builder.inputs.digest import Inputs, compute
 from builder.inputs.hashcache import HashCache
-from builder.inputs.record import COMPONENTS_LABEL, Recorded, decode_label, fold
+from builder.inputs.record import Recorded, decode_label, fold
+from builder.oci.labels import COMPONENTS_LABEL, DIGEST_LABEL, Provenance
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
 BASE = "registry.example.com/ubi9:9.4"

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from builder.build.plan import BuildPlan, Provenance
+from builder.build.plan import BuildPlan
 from builder.errors import ConfigError
-from builder.inputs.digest import DIGEST_LABEL, Inputs, compute, is_path
+from builder.inputs.digest import Inputs, compute, is_path
 from builder.inputs.explain import explain
 from builder.inputs.hashcache import HashCache
-from builder.inputs.record import COMPONENTS_LABEL
+from builder.oci.labels import COMPONENTS_LABEL, DIGEST_LABEL, Provenance
 from tests.unit.inputs.project import (
     BASE,
     BASES,
@@ -59,7 +59,8 @@ def test_unchanged_inputs_give_the_same_digest_across_caches_and_processes(proje
         "import sys\n"
         "from builder.inputs.digest import compute\n"
         "from builder.inputs.hashcache import HashCache\n"
-        "from builder.build.plan import Provenance, plan_build\n"
+        "from builder.build.plan import plan_build\n"
+        "from builder.oci.labels import Provenance\n"
         "from builder.config.profile import load_profile\n"
         "from builder.build.prepare import snapshot\n"
         "from datetime import datetime, timezone\n"

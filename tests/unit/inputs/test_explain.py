@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from builder.build.plan import Provenance
 from builder.inputs.digest import Inputs, compute
 from builder.inputs.explain import NO_DETAIL, NO_OTHER_DETAIL, explain
 from builder.inputs.record import decode_label
+from builder.oci.labels import Provenance
 from tests.unit.inputs.project import BASE, BASES, NOW, Project, write
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from builder.inputs.digest import DIGEST_LABEL, Inputs, compute
+from builder.inputs.digest import Inputs, compute
 from builder.inputs.explain import NO_CHANGE, explain
 from builder.inputs.hashcache import HashCache
-from builder.inputs.record import COMPONENTS_LABEL, decode_label
+from builder.inputs.record import decode_label
+from builder.oci.labels import COMPONENTS_LABEL, DIGEST_LABEL
 from tests.unit.inputs.project import BASE, BASES, Project, components_strategy, legacy_label, write
 
 
