@@ -52,7 +52,7 @@ def find_profiles_dir(cwd: Path, explicit: Path | None, env: Mapping[str, str]) 
         path = absolute(cwd, given)
         if not path.is_dir():
             raise ConfigError(
-                f"{origin} names {path}, which is not a directory",
+                f"{path} is not a directory",
                 key=origin,
                 hint="point it at the directory that holds the NAME.toml profiles",
             )
