@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from builder.build.execute import BuildEvent, BuildResult
     from builder.build.plan import BuildPlan
     from builder.config.profile import Profile
+    from builder.push.execute import PushResult
 
 IGNORE_HINT_BYTES = 50 * 1000 * 1000
 
@@ -88,12 +89,9 @@ def build_command(
         return
 
     from builder.build.execute import BuildRun, build_profiles
-    from builder.cli.push import push_display, write_push_files
     from builder.engine.service import connect
     from builder.inputs.hashcache import HashCache
-    from builder.push.execute import PushJob, PushResult, push_profiles
     from builder.render.context import print_large_context_hint
-    from builder.render.push import print_push_summary
 
     live = live_progress(options.env)
     run = BuildRun(project=where, cache=HashCache.open(options.env), authfile=authfile)
@@ -117,11 +115,14 @@ def build_command(
     with connect(options.url, options.env) as engine:
         results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result)
         if push:
+            # Only now: the push machinery (the registry client, requests' adapters) costs a plain build nothing.
+            from builder.cli.push import push_display, write_push_files
+            from builder.push.execute import PushJob, push_profiles
+
             jobs = [PushJob(p.name, r.image_id, p.tags, tuple(t)) for p, r, t in zip(profiles, results, targets,
                                                                                    strict=True)]
             pushed = push_profiles(engine, jobs, push_flags.options(), push_display(live, quiet))
-    if push:
-        write_push_files(push_flags, pushed)
+            write_push_files(push_flags, pushed)
     if as_json:
         document: dict[str, Any] = {"images": [r.to_dict() for r in results]}
         if push:
@@ -133,6 +134,8 @@ def build_command(
     else:
         render_build.print_build_summary(results)
         if push:
+            from builder.render.push import print_push_summary
+
             print_push_summary(pushed)
 
 
