@@ -53,9 +53,10 @@ def test_copy_dot_with_a_relative_link_out_of_the_context(podman_service: Podman
 def test_copy_of_the_link_itself(podman_service: PodmanService, tmp_path: Path) -> None:
     root = context_with_link_out(tmp_path, f"FROM {BASE_IMAGE}\nCOPY rel /x\n")
 
-    # podman resolves the link inside the context (a chroot): "/outside" there does not exist.
+    # podman resolves the link inside the context (a chroot): "/outside" there does not exist. buildah's
+    # copier reports that as "no such file or directory", or (its subprocess gone first) as a broken pipe.
     local = podman_service.podman("build", "-q", str(root), check=False)
-    assert local.returncode != 0 and "no such file or directory" in local.stderr
+    assert local.returncode != 0 and 'STEP "COPY rel /x"' in local.stderr, local.stderr
 
     done = podman_service.imgctl("build", "rel", cwd=root)
     assert done.returncode == 2, done.stderr
