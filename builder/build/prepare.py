@@ -82,19 +82,22 @@ def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) ->
 
     Returns the snapshot and the lines that say why (for --debug and `imgctl context`).
     """
-    reached, why_not = _reach(profile, bases)
+    return _pruned(profile, full, *_reach(profile, bases))
+
+
+def _pruned(profile: Profile, full: ContextSnapshot, reached: Reach | None,
+            why_not: str) -> tuple[ContextSnapshot, list[str]]:
     if reached is None:
         return full, [why_not]
     reached = reached.with_links(full)  # the files can send everything too (symlinks, names buildah globs again)
     return prune(full, reached, _keep(profile, full.root, full.ignore_file)), reached.describe()
 
 
-def _pruned_walk(profile: Profile, bases: BaseImages) -> tuple[ContextSnapshot, list[str]] | None:
+def _pruned_walk(profile: Profile, rules: IgnoreRules, ignore_file: Path | None,
+                 reached: Reach | None) -> tuple[ContextSnapshot, list[str]] | None:
     """Walk only the directories the Containerfile can read; None when that cannot be decided safely."""
-    reached, _ = _reach(profile, bases)
     if reached is None or reached.sources is None:
         return None
-    rules, ignore_file = ignore_rules(profile)
     partial = scan(profile.context, rules, ignore_file, descend=reached.could_need_below)
     if reached.with_links(partial).sources != reached.sources:
         return None  # a symlink leads somewhere the walk skipped: walk everything and let prune follow it
@@ -186,13 +189,16 @@ def plan(profile: Profile, project: Project, bases: BaseImages | None = None, *,
     """The build plan. `walk_all` False lets the walk skip directories the build cannot read: faster,
     but then the plan does not know what the ignore rules alone would keep (`full_snapshot` is None)."""
     bases = bases or base_images_of(profile, None)
-    quick = None if walk_all else _pruned_walk(profile, bases)
+    # The ignore file and the Containerfile's reach are worked out once, whichever walk follows.
+    rules, ignore_file = ignore_rules(profile)
+    reached, why_not = _reach(profile, bases)
+    quick = None if walk_all else _pruned_walk(profile, rules, ignore_file, reached)
     if quick is not None:
         sent, notes = quick
         full = None
     else:
-        full = snapshot(profile)
-        sent, notes = sent_snapshot(profile, full, bases)
+        full = scan(profile.context, rules, ignore_file)
+        sent, notes = _pruned(profile, full, reached, why_not)
     verify = all(profile.registry(_registry(ref)).verify for ref in bases.digests)
     return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=notes, tls_verify=verify,
                       containerfile=bases.document.data)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from builder.cli.options import JSON_OPTION, SET_OPTION, global_options, project
 from builder.errors import ConfigError
+
+if TYPE_CHECKING:
+    from builder.build.prepare import BaseImages
+    from builder.config.profile import Profile
 
 log = logging.getLogger("imgctl.cli")
 
@@ -35,7 +39,7 @@ def context_command(
         print_context(sent, kept, notes)
 
 
-def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
+def _base_images_for_context(ctx: typer.Context, profile: Profile) -> BaseImages:
     """Base image facts for pruning; asks the engine only when the Containerfile has external bases."""
     from builder.build import prepare
 
@@ -48,7 +52,7 @@ def _base_images_for_context(ctx: typer.Context, profile: Any) -> Any:
     options = global_options(ctx)
     try:
         with connect(options.url, options.env) as engine:
-            return prepare.base_images_of(profile, engine)
+            return prepare.base_images_of(profile, engine, offline.document)
     except EngineError as error:
         log.debug("no engine to inspect the base images: %s", error)
         return offline
