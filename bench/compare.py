@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, engine_env, fill_store, make_tree
+from run import ROOT, engine_env, fill_store, make_tree, podman_service
 
 
 def main() -> None:
@@ -46,15 +46,8 @@ def main() -> None:
     env["XDG_CACHE_HOME"] = str(work / "compare-cache")
     if args.images:
         fill_store(env, args.images, work)
-    sock = work / f"engine-compare-{args.images}" / "podman.sock"
-    sock.unlink(missing_ok=True)
-    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     times: dict[str, list[float]] = {"podman": [], "other": [], "this": []}
-    try:
-        while not sock.exists():
-            time.sleep(0.02)
-        env["CONTAINER_HOST"] = f"unix://{sock}"
+    with podman_service(env, work / f"engine-compare-{args.images}" / "podman.sock") as served:
         imgctl = [sys.executable, "-m", "builder", "--profiles-dir", str(profiles), "build", "bench", "--no-cache",
                   "--quiet"]
         commands = {
@@ -65,13 +58,10 @@ def main() -> None:
         for _ in range(args.runs):
             for name, (command, extra) in commands.items():
                 started = time.perf_counter()
-                done = subprocess.run(command, env={**env, **extra}, capture_output=True, text=True)
+                done = subprocess.run(command, env={**served, **extra}, capture_output=True, text=True)
                 times[name].append(time.perf_counter() - started)
                 if done.returncode != 0:
                     raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
-    finally:
-        service.terminate()
-        service.wait(timeout=20)
     for name, values in times.items():
         runs = ", ".join(f"{value:.2f}" for value in values)
         print(f"{name:<7} median {statistics.median(values):.3f} s   ({runs})")

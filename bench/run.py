@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +113,21 @@ def engine_env(directory: Path) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def podman_service(env: dict[str, str], sock: Path) -> Iterator[dict[str, str]]:
+    """A `podman system service` on `sock` for the length of the block; yields `env` pointing at it."""
+    sock.unlink(missing_ok=True)
+    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not sock.exists():
+            time.sleep(0.02)
+        yield {**env, "CONTAINER_HOST": f"unix://{sock}"}
+    finally:
+        service.terminate()
+        service.wait(timeout=20)
+
+
 def timed(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
@@ -152,21 +169,8 @@ def main() -> None:
     print(f"making the 300 MB / 20,000-file tree in {tree} ...", flush=True)
     make_tree(tree)
     env = engine_env(work / "engine")
-    sock = work / "podman.sock"
-    service = subprocess.Popen(
-        ["podman", "system", "service", "--time=0", f"unix://{sock}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        while not sock.exists():
-            time.sleep(0.02)
-        env["CONTAINER_HOST"] = f"unix://{sock}"
-        rows = run_all(tree, work, env, args)
-    finally:
-        service.terminate()
-        service.wait(timeout=20)
+    with podman_service(env, work / "podman.sock") as served:
+        rows = run_all(tree, work, served, args)
 
     print()
     width = max(len(row[0]) for row in rows)
@@ -245,30 +249,16 @@ def store_cases(tree: Path, work: Path, args: argparse.Namespace) -> Rows:
         env["XDG_CACHE_HOME"] = str(directory / "cache")
         if images:
             fill_store(env, images, work)
-        sock = directory / "podman.sock"
-        sock.unlink(missing_ok=True)
-        service = subprocess.Popen(
-            ["podman", "system", "service", "--time=0", f"unix://{sock}"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            while not sock.exists():
-                time.sleep(0.02)
-            env["CONTAINER_HOST"] = f"unix://{sock}"
+        with podman_service(env, directory / "podman.sock") as served:
             print(f"case: {name}", flush=True)
             podman_s = median(
                 ["podman", "build", "-q", "--no-cache", "-t", "localhost/bench/podman:latest", str(tree)],
-                env,
+                served,
                 args.runs,
             )
-            imgctl_s = median([*imgctl, "build", "bench", "--no-cache", "--quiet"], env, args.runs)
+            imgctl_s = median([*imgctl, "build", "bench", "--no-cache", "--quiet"], served, args.runs)
             print(f"  podman build {podman_s:.2f}s, imgctl build {imgctl_s:.2f}s", flush=True)
             rows.append((name, podman_s, imgctl_s, None))
-        finally:
-            service.terminate()
-            service.wait(timeout=20)
     return rows
 
 
