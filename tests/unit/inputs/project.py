@@ -20,6 +20,17 @@ from builder.inputs.hashcache import HashCache
 from builder.inputs.record import Recorded, decode_label, fold
 from builder.oci.labels import COMPONENTS_LABEL, DIGEST_LABEL, Provenance
 
+# What a script run in another process (`python -c`) imports to plan a build and compute its inputs.
+PLAN_SCRIPT_IMPORTS = (
+    "from builder.inputs.digest import compute\n"
+    "from builder.inputs.hashcache import HashCache\n"
+    "from builder.build.plan import plan_build\n"
+    "from builder.oci.labels import Provenance\n"
+    "from builder.config.profile import load_profile\n"
+    "from builder.build.prepare import snapshot\n"
+    "from datetime import datetime, timezone\n"
+    "from pathlib import Path\n"
+)
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
 BASE = "registry.example.com/ubi9:9.4"
 BASES = {BASE: "sha256:" + "ab" * 32}

@@ -27,6 +27,7 @@ from tests.unit.inputs.project import (
     FILES,
     NOW,
     OLD,
+    PLAN_SCRIPT_IMPORTS,
     Project,
     age,
     components_strategy,
@@ -57,15 +58,8 @@ def test_unchanged_inputs_give_the_same_digest_across_caches_and_processes(proje
     assert first == second == other
     script = (
         "import sys\n"
-        "from builder.inputs.digest import compute\n"
-        "from builder.inputs.hashcache import HashCache\n"
-        "from builder.build.plan import plan_build\n"
-        "from builder.oci.labels import Provenance\n"
-        "from builder.config.profile import load_profile\n"
-        "from builder.build.prepare import snapshot\n"
-        "from datetime import datetime, timezone\n"
-        "from pathlib import Path\n"
-        "now = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)\n"
+        + PLAN_SCRIPT_IMPORTS
+        + "now = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)\n"
         "profile = load_profile(Path(sys.argv[1]) / 'profiles', 'p', env={}, now=now)\n"
         "plan = plan_build(profile, snapshot(profile), Provenance(created=now, revision='abc'))\n"
         f"print(compute(plan, {BASES!r}, HashCache.open({{'XDG_CACHE_HOME': sys.argv[2]}})).digest)\n"

@@ -17,7 +17,7 @@ from builder.inputs.digest import compute
 from builder.inputs.explain import explain
 from builder.inputs.filehash import ContentHash
 from builder.inputs.hashcache import HashCache
-from tests.unit.inputs.project import BASES, FILES, OLD, Project, age, file_count, write
+from tests.unit.inputs.project import BASES, FILES, OLD, PLAN_SCRIPT_IMPORTS, Project, age, file_count, write
 
 
 def test_cache_counters_and_persistence(project: Project) -> None:
@@ -130,15 +130,8 @@ def test_concurrent_processes_leave_a_valid_cache(project: Project) -> None:
         write(project.ctx / "many" / f"{index}.txt", b"%d" % index)
     script = (
         "import os, sys\n"
-        "from builder.inputs.digest import compute\n"
-        "from builder.inputs.hashcache import HashCache\n"
-        "from builder.build.plan import plan_build\n"
-        "from builder.oci.labels import Provenance\n"
-        "from builder.config.profile import load_profile\n"
-        "from builder.build.prepare import snapshot\n"
-        "from datetime import datetime, timezone\n"
-        "from pathlib import Path\n"
-        "now = datetime(2026, 11, 24, tzinfo=timezone.utc)\n"
+        + PLAN_SCRIPT_IMPORTS
+        + "now = datetime(2026, 11, 24, tzinfo=timezone.utc)\n"
         "profile = load_profile(Path(sys.argv[1]) / 'profiles', 'p', env={}, now=now)\n"
         "for round in range(5):\n"
         "    when = 1e9 + round  # an old, new mtime: a miss that gets cached, so every round writes\n"
