@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -76,6 +76,10 @@ class Kind:
         """Raise Invalid unless `name` may be an entry of this table (`--set KEY.NAME=...`)."""
         raise Invalid("not a table")
 
+    def parse_entry(self, name: str, text: str) -> Any:
+        """The value of `--set KEY.NAME=TEXT`, once `check_name` accepted NAME; a table of strings keeps TEXT."""
+        return text
+
     def _mismatch(self, value: object, sub: KeyPath = ()) -> Invalid:
         return Invalid(f"expected {self.expected}, got {toml_type(value)}", sub)
 
@@ -112,6 +116,29 @@ class Boolean(Kind):
         if word in _FALSE:
             return False
         raise Invalid(f"expected true or false (or 1/0, yes/no), got {text!r}")
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    expected: str = "an integer"
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def check(self, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._mismatch(value)
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            low = "" if self.minimum is None else f" from {self.minimum}"
+            high = "" if self.maximum is None else f" to {self.maximum}"
+            raise Invalid(f"expected an integer{low}{high}, got {value}")
+
+    def parse(self, text: str) -> Any:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise Invalid(f"expected an integer, got {text!r}") from None
+        self.check(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -249,3 +276,43 @@ class RegistryTable(Kind):
 
     def parse(self, text: str) -> Any:
         raise Invalid("a table cannot be set as a whole", hint="use --tls-verify / --cert-dir")
+
+
+@dataclass(frozen=True)
+class Section(Kind):
+    """A table with a fixed set of entries, each of its own kind: `[lint]`, `[verify]`.
+
+    Merged entry by entry like any table (a child profile's `lint.ignore` replaces its parent's), and
+    `--set SECTION.ENTRY=TEXT` parses TEXT with the entry's kind.
+    """
+
+    expected: str = "a table"
+    shape: str = "table"
+    entries: Mapping[str, Kind] = field(default_factory=dict)
+
+    def check(self, value: object) -> None:
+        if not isinstance(value, dict):
+            raise self._mismatch(value)
+        for name, item in value.items():
+            self.check_name(name)
+            try:
+                self.entries[name].check(item)
+            except Invalid as invalid:
+                raise Invalid(invalid.message, (name, *invalid.sub), invalid.hint) from None
+
+    def check_name(self, name: str) -> None:
+        if name not in self.entries:
+            raise Invalid(
+                f"unknown setting {name!r}{did_you_mean(name, list(self.entries))}",
+                (name,),
+                hint="settings here are: " + ", ".join(self.entries),
+            )
+
+    def parse_entry(self, name: str, text: str) -> Any:
+        try:
+            return self.entries[name].parse(text)
+        except Invalid as invalid:
+            raise Invalid(invalid.message, (name, *invalid.sub), invalid.hint) from None
+
+    def parse(self, text: str) -> Any:
+        raise Invalid("a table cannot be set as a whole")

@@ -72,7 +72,7 @@ class Values:
                     raise Invalid(what, hint=f"use --set {name}=VALUE" if kind.shape != "table"
                                    else f"use --set {name}.{entry}=VALUE")
                 kind.check_name(entry)
-                self.values.setdefault(name, {})[entry] = text
+                self.values.setdefault(name, {})[entry] = kind.parse_entry(entry, text)
                 self.sources[(name, entry)] = source
             elif append:
                 if kind.shape != "list":

@@ -21,6 +21,7 @@ from builder.config.kinds import Invalid, KeyPath, Platforms, platforms_of
 from builder.config.locate import render_path
 from builder.config.merge import Values, each_string, merged, normalized_image, require
 from builder.config.schema import SCHEMA, SETTINGS, Setting, fresh
+from builder.config.sections import LintSettings, VerifySettings
 from builder.errors import ConfigError
 from builder.oci import refs
 from builder.vcs import Checkout, GitInfo
@@ -67,6 +68,12 @@ class Profile:
     ignore: tuple[str, ...] = ()  # extra ignore patterns, after the ignore file's
     registries: Mapping[str, RegistrySettings] = field(default_factory=dict)  # by registry host
     ignore_dialect: str = "buildah"  # whose ignore-file rules apply: "buildah" (podman's) or "moby" (Docker's)
+    writable_paths: tuple[str, ...] = ()  # absolute paths the application writes at run time
+    lint: LintSettings = field(default_factory=LintSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    strategy: str = "containerfile"  # or "s2i": the Containerfile is generated from the source and `builder`
+    builder: str | None = None  # the S2I builder image
+    incremental: bool = False  # S2I: restore the previous image's saved artifacts
 
     def __post_init__(self) -> None:
         # load_profile refuses several platforms with the file and line; this makes it true of every Profile,
@@ -113,6 +120,12 @@ class Profile:
             "context_pruning": self.context_pruning,
             "ignore": list(self.ignore),
             "ignore_dialect": self.ignore_dialect,
+            "writable_paths": list(self.writable_paths),
+            "lint": self.lint.to_dict(),
+            "verify": self.verify.to_dict(),
+            "strategy": self.strategy,
+            "builder": self.builder,
+            "incremental": self.incremental,
             "registries": {
                 host: {
                     "tls_verify": r.tls_verify,
@@ -199,6 +212,12 @@ def load_profile(
         context_pruning=values.get("context_pruning"),
         ignore=tuple(values.get("ignore")),
         ignore_dialect=values.get("ignore_dialect"),
+        writable_paths=tuple(dict.fromkeys(values.get("writable_paths"))),
+        lint=LintSettings.from_raw(values.get("lint")),
+        verify=VerifySettings.from_raw(values.get("verify")),
+        strategy=values.get("strategy"),
+        builder=values.get("builder"),
+        incremental=values.get("incremental"),
     )
 
 

@@ -13,14 +13,17 @@ from typing import Any
 
 from builder.config.kinds import (
     Boolean,
+    Integer,
     Kind,
     Platforms,
     RegistryTable,
+    Section,
     String,
     StringList,
     StringTable,
     choice,
 )
+from builder.findings.model import LEVELS, THRESHOLDS
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,36 @@ class Setting:
 IGNORE_DIALECTS = ("buildah", "moby")
 
 _NO_ENTRIES: Mapping[str, str] = MappingProxyType({})
+
+# How a build runs the linter first: not at all, showing the findings, or failing on them (`build --lint`).
+LINT_ON_BUILD = ("off", "warn", "error")
+# "certification" adds Red Hat preflight's label requirements (name, vendor, version, ...) to "openshift".
+LINT_POLICIES = ("openshift", "certification")
+_CODE = r"(?:DL|SC|OS)[0-9]{4}|OS[0-9]{3}"
+_CODE_RULE = "a rule code such as DL3008, SC2086 or OS104"
+
+LINT = Section(entries=MappingProxyType({
+    "ignore": StringList(item=String(pattern=_CODE, rule=_CODE_RULE)),
+    "override": StringTable(expected='a table of rule codes and levels (OS106 = "error")',
+                            key_pattern=_CODE, key_rule=_CODE_RULE),
+    "failure_threshold": choice(*THRESHOLDS),
+    "trusted_registries": StringList(),
+    "policy": choice(*LINT_POLICIES),
+    "on_build": choice(*LINT_ON_BUILD),
+}))
+
+VERIFY_KINDS = ("service", "job")  # a service stays up until stopped; a job runs and exits 0
+VERIFY = Section(entries=MappingProxyType({
+    "kind": choice(*VERIFY_KINDS),
+    "skip": StringTable(expected='a table of check codes and reasons (OS214 = "batch job, no signal handling")',
+                        key_pattern=r"OS[0-9]{3}", key_rule="a check code such as OS214"),
+    "grace": Integer(minimum=1, maximum=600),
+    "user": String(pattern=r"[0-9]+(?::[0-9]+)?", rule="UID or UID:GID, numeric"),
+    "failure_threshold": choice(*THRESHOLDS),
+    "ignore": StringList(item=String(pattern=r"OS[0-9]{3}", rule="a check code such as OS214")),
+}))
+
+STRATEGIES = ("containerfile", "s2i")
 
 SCHEMA: tuple[Setting, ...] = (
     Setting("image", String(), None, 'image = "team/api"',
@@ -79,6 +112,19 @@ SCHEMA: tuple[Setting, ...] = (
             "extra ignore patterns for this profile, applied after the ignore file; the file is not changed"),
     Setting("ignore_dialect", choice(*IGNORE_DIALECTS), "buildah", 'ignore_dialect = "moby"',
             "whose ignore-file rules apply: buildah's (what podman applies) or moby's (what Docker applies)"),
+    Setting("writable_paths", StringList(item=String(pattern=r"/.*", rule="an absolute path")), (),
+            'writable_paths = ["/opt/app-root/data"]',
+            "directories the application writes at run time: lint and verify check they suit an arbitrary UID"),
+    Setting("lint", LINT, _NO_ENTRIES, 'lint = { ignore = ["DL3008"], failure_threshold = "error" }',
+            "imgctl lint settings: ignore, override, failure_threshold, trusted_registries, policy, on_build"),
+    Setting("verify", VERIFY, _NO_ENTRIES, 'verify = { kind = "job", skip = { OS214 = "exits by itself" } }',
+            "imgctl verify settings: kind, skip, grace, user, failure_threshold, ignore"),
+    Setting("strategy", choice(*STRATEGIES), "containerfile", 'strategy = "s2i"',
+            "how the image is described: a Containerfile, or S2I (source + builder image)"),
+    Setting("builder", String(), None, 'builder = "registry.access.redhat.com/ubi9/python-311"',
+            "the S2I builder image (strategy = \"s2i\")"),
+    Setting("incremental", Boolean(), False, "incremental = true",
+            "S2I: restore the previous image's saved artifacts before assemble"),
     Setting("registries", RegistryTable(), _NO_ENTRIES,
             'registries = { "registry.example.com:5000" = { tls_verify = false } }',
             "per-registry settings: tls_verify, cert_dir, insecure"),

@@ -141,7 +141,7 @@ def test_missing_profile_in_an_empty_directory(project: Project) -> None:
 # (profile text, line, key, message fragment, hint fragment); every file lives in profiles/api.toml.
 FILE_ERRORS = [
     ('image = "api"\ntgas = ["x"]\n', 2, "tgas", "unknown key 'tgas' (did you mean 'tags'?)", "profile keys are: "),
-    ('image = "api"\n\n[build]\nx = 1\n', 3, "build", "unknown key 'build'", "build_args, containerfile"),
+    ('image = "api"\n\n[build]\nx = 1\n', 3, "build", "unknown key 'build'", "build_args, builder, containerfile"),
     ('image = "api"\ntags = 3\n', 2, "tags", "expected a list of strings, got integer", 'tags = ["latest"'),
     ('image = "api"\ntags = "latest"\n', 2, "tags", "expected a list of strings, got string", "for example"),
     ('image = "api"\ntags = [\n  "a",  # one\n  # two\n  3,\n]\n', 5, "tags[1]",
