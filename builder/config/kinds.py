@@ -223,6 +223,7 @@ class StringTable(Kind):
     shape: str = "table"
     key_pattern: str = r".+"  # what an entry's name must full-match
     key_rule: str = "a non-empty name"
+    values: tuple[str, ...] = ()  # when given, what every entry's value must be one of
 
     def check(self, value: object) -> None:
         if not isinstance(value, dict):
@@ -231,6 +232,16 @@ class StringTable(Kind):
             self.check_name(key)
             if not isinstance(item, str):
                 raise Invalid(f"expected a string, got {toml_type(item)}", (key,))
+            self._check_value(key, item)
+
+    def _check_value(self, key: str, item: str) -> None:
+        if self.values and item not in self.values:
+            wanted = ", ".join(repr(v) for v in self.values)
+            raise Invalid(f"expected one of {wanted}, got {item!r}{did_you_mean(item, self.values)}", (key,))
+
+    def parse_entry(self, name: str, text: str) -> Any:
+        self._check_value(name, text)
+        return text
 
     def check_name(self, name: str) -> None:
         if not re.fullmatch(self.key_pattern, name):

@@ -57,7 +57,7 @@ _CODE_RULE = "a rule code such as DL3008, SC2086 or OS104"
 LINT = Section(entries=MappingProxyType({
     "ignore": StringList(item=String(pattern=_CODE, rule=_CODE_RULE)),
     "override": StringTable(expected='a table of rule codes and levels (OS106 = "error")',
-                            key_pattern=_CODE, key_rule=_CODE_RULE),
+                            key_pattern=_CODE, key_rule=_CODE_RULE, values=LEVELS),
     "failure_threshold": choice(*THRESHOLDS),
     "trusted_registries": StringList(),
     "policy": choice(*LINT_POLICIES),
