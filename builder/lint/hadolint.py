@@ -97,6 +97,12 @@ class Running:
             return Outcome(note=f"hadolint did not answer within {timeout:.0f} s: only imgctl's own rules ran")
         return translate(out, err, self.process.returncode, self.file)
 
+    def stop(self) -> None:
+        """Nothing left behind: a process still running (Ctrl-C, an error elsewhere) is killed and reaped."""
+        if self.process.returncode is None:  # outcome() was never reached
+            self.process.kill()
+            self.process.communicate()
+
 
 def start(binary: Path, data: bytes, settings: Settings, file: str, env: Mapping[str, str]) -> Running:
     return Running(binary, data, settings, file, env)
@@ -133,7 +139,17 @@ def translate(out: bytes, err: bytes, status: int, file: str) -> Outcome:
             file=file,
             line=record.get("line"),
             column=record.get("column"),
+            hint=_wiki(str(record.get("code", ""))),
             source=HADOLINT,
         ))
     return Outcome(findings=tuple(findings))
 
+
+
+def _wiki(code: str) -> str:
+    """hadolint's messages say what is wrong; its wiki page per rule says how to fix it."""
+    if code.startswith("DL") and code != "DL1000":
+        return f"see https://github.com/hadolint/hadolint/wiki/{code}"
+    if code.startswith("SC"):
+        return f"see https://www.shellcheck.net/wiki/{code}"
+    return ""

@@ -1,0 +1,160 @@
+"""`imgctl lint` in order: what to lint (profiles or bare files), both engines on each, one report per file.
+
+hadolint runs as a process of its own per Containerfile; they are started first and imgctl's rules run
+while they work, so a lint costs about one hadolint run however many rules imgctl adds. Every Containerfile
+is parsed before any process starts: one imgctl cannot parse stops the run (exit 2, file:line).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from builder.config.sections import LintSettings
+from builder.containerfile.document import Document
+from builder.findings.model import Finding, Report
+from builder.lint import hadolint, pragmas
+from builder.lint.subject import Subject
+
+if TYPE_CHECKING:
+    from builder.config.profile import Profile
+    from builder.findings.formats import RuleText
+
+
+@dataclass(frozen=True)
+class Target:
+    """One Containerfile to lint, what is known about its image, and the settings that judge it."""
+
+    subject: Subject
+    settings: LintSettings
+    profile: str | None = None  # several profiles may share a Containerfile: the report names which one
+
+    @property
+    def name(self) -> str:
+        return f"{self.subject.file} (profile {self.profile})" if self.profile else self.subject.file
+
+
+def profile_target(profile: Profile, document: Document | None = None, settings: LintSettings | None = None) -> Target:
+    """A profile's Containerfile (`document`: as the build read it; else read now, once) and its facts."""
+    document = document if document is not None else Document.read(profile.containerfile)
+    settings = settings or profile.lint
+    subject = Subject(
+        document=document,
+        file=_shown(profile.containerfile, profile.root),
+        context=profile.context,
+        target=profile.target,
+        build_args=MappingProxyType(dict(profile.build_args)),
+        writable_paths=profile.writable_paths,
+        policy=settings.policy,
+        trusted_registries=settings.trusted_registries,
+    )
+    return Target(subject, settings, profile.name)
+
+
+def file_target(path: Path, settings: LintSettings | None = None) -> Target:
+    """A bare Containerfile: no profile, so no context or build arguments; the default settings."""
+    settings = settings or LintSettings()
+    subject = Subject(document=Document.read(path), file=str(path), policy=settings.policy,
+                      trusted_registries=settings.trusted_registries)
+    return Target(subject, settings)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """Relative to the project root, as CI annotations (SARIF, GitLab) expect; absolute when outside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Linter:
+    """Where hadolint is (None: not installed) and the environment its process gets."""
+
+    hadolint: Path | None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def find(cls, env: Mapping[str, str], beside: Path | None = None) -> Linter:
+        return cls(hadolint.locate(env.get("PATH"), beside), env)
+
+
+class Session:
+    """A lint of several targets: hadolint starts at once (`begin`), the reports come with `finish`.
+
+    The caller may do other work in between (`imgctl build` connects to the engine while hadolint reads), and
+    must leave the `with` block: every process still running is then stopped, also on Ctrl-C.
+    Every Containerfile is parsed here first, so one imgctl cannot parse raises ConfigError before any starts.
+    """
+
+    def __init__(self, targets: Sequence[Target], linter: Linter, window: int | None = None) -> None:
+        for target in targets:
+            target.subject.document.instructions  # noqa: B018 - parse now: ConfigError before anything starts
+        self.targets = tuple(targets)
+        self.linter = linter
+        # Processes at once: linting every profile of a large project must not start hundreds of them.
+        self.window = window or max(2, os.cpu_count() or 2)
+        self.running: dict[int, hadolint.Running | None] = {}
+
+    def __enter__(self) -> Session:
+        self._launch(0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for item in self.running.values():
+            if item is not None:
+                item.stop()
+
+    def _launch(self, first: int) -> None:
+        for index in range(first, min(first + self.window, len(self.targets))):
+            self.running[index] = _start(self.targets[index], self.linter)
+
+    def finish(self) -> list[Report]:
+        """A report per target, in order. A note (hadolint missing or failing) is said once per run."""
+        reports = []
+        said: set[str] = set()
+        for index, target in enumerate(self.targets):
+            if index not in self.running:
+                self._launch(index)
+            findings = _own_rules(target.subject)  # while hadolint works on the same file
+            item = self.running[index]
+            outcome = item.outcome() if item is not None else hadolint.Outcome(note=hadolint.MISSING)
+            notes = () if outcome.note is None or outcome.note in said else (outcome.note,)
+            said.update(notes)
+            kept = pragmas.apply(target.subject.document, [*findings, *outcome.findings])
+            policy = target.settings.findings_policy()
+            reports.append(Report(tool="lint", subject=target.name, findings=tuple(policy.apply(kept)),
+                                  policy=policy, notes=notes))
+        return reports
+
+
+def lint(targets: Sequence[Target], linter: Linter) -> list[Report]:
+    """Lint every target (see `Session`)."""
+    with Session(targets, linter) as session:
+        return session.finish()
+
+
+def _start(target: Target, linter: Linter) -> hadolint.Running | None:
+    if linter.hadolint is None:
+        return None
+    settings = hadolint.Settings(ignore=target.settings.ignore, override=target.settings.override,
+                                 trusted_registries=target.settings.trusted_registries)
+    return hadolint.start(linter.hadolint, target.subject.document.data, settings, target.subject.file, linter.env)
+
+
+def _own_rules(subject: Subject) -> list[Finding]:
+    from builder.lint import rules
+
+    return list(rules.check(subject))
+
+
+def rule_texts() -> Mapping[str, RuleText]:
+    """imgctl's rules as the formats describe them (SARIF's rule metadata)."""
+    from builder.findings.formats import RuleText
+    from builder.lint.rules import CATALOG
+
+    return {code: RuleText(title=rule.title, help=rule.hint) for code, rule in CATALOG.items()}
