@@ -32,6 +32,7 @@ from builder.oci.labels import DIGEST_LABEL, TIME_VARYING_LABELS
 
 if TYPE_CHECKING:
     from builder.config.project import Project
+    from builder.containerfile.document import Document
 
 log = logging.getLogger("imgctl.build")
 
@@ -274,13 +275,18 @@ def build_profiles(
     *,
     on_plan: Callable[[BuildPlan], None] | None = None,
     on_result: Callable[[BuildResult], None] | None = None,
+    documents: Sequence[Document] | None = None,
 ) -> list[BuildResult]:
-    """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify."""
+    """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify.
+
+    `documents`: the profiles' Containerfiles if they were read already (by the lint before the build), in
+    the order of `profiles`; the build uses those bytes rather than reading the files again.
+    """
     from builder.build import prepare
 
     results = []
-    for profile in profiles:
-        bases = prepare.base_images_of(profile, engine)
+    for index, profile in enumerate(profiles):
+        bases = prepare.base_images_of(profile, engine, documents[index] if documents is not None else None)
         plan = prepare.plan(profile, run.project, bases, walk_all=False)
         for note in plan.notes:
             log.debug("%s: %s", profile.name, note)

@@ -24,11 +24,15 @@ from builder.cli.options import (
     overrides,
     project,
 )
+from builder.errors import LintError
 
 if TYPE_CHECKING:
     from builder.build.execute import BuildEvent, BuildResult
     from builder.build.plan import BuildPlan
+    from builder.cli.options import GlobalOptions
     from builder.config.profile import Profile
+    from builder.config.project import Project
+    from builder.lint.run import BuildLint
     from builder.push.execute import PushResult
 
 IGNORE_HINT_BYTES = 50 * 1000 * 1000
@@ -60,12 +64,17 @@ def build_command(
     retry_delay: float = RETRY_DELAY_OPTION,
     digestfile: Path | None = DIGESTFILE_OPTION,
     metadata_file: Path | None = METADATA_FILE_OPTION,
+    lint: str | None = typer.Option(None, "--lint", metavar="MODE",
+                                    help="Lint first: off, warn (show the findings, build anyway) or error (refuse "
+                                         "to build at the failure threshold, exit 2). Default: lint.on_build, warn."),
 ) -> None:
     """Build the images of one or more profiles, then label, tag and verify them (and push with --push)."""
     from builder.build import prepare
+    from builder.lint.run import BuildLint, check_mode
     from builder.render import build as render_build
-    from builder.render.console import line, live_progress, print_json
+    from builder.render.console import print_json
 
+    check_mode(lint)
     where = project(ctx)
     options = global_options(ctx)
     changes = overrides(sets, target=target, tags=tags, labels=labels, build_args=build_args, no_cache=no_cache,
@@ -78,19 +87,47 @@ def build_command(
         push_flags.reject_without_push()
     targets = [push_flags.destinations(profile) for profile in profiles] if push else []
 
-    if dry_run:
-        # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
-        plans = [prepare.plan(profile, where).to_dict() for profile in profiles]
-        if as_json:
-            print_json({"plans": plans})
-        else:
-            for plan_document in plans:
-                render_build.print_plan(plan_document)
-        return
+    # Every Containerfile is read once, here: the lint and the build see the same bytes. hadolint works while
+    # the engine is reached; its findings are in before anything is sent.
+    with BuildLint(profiles, lint, options.env) as linting:
+        if dry_run:
+            _linted(linting, quiet)
+            # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
+            plans = [prepare.plan(profile, where, prepare.base_images_of(profile, None, document)).to_dict()
+                     for profile, document in zip(profiles, linting.documents, strict=True)]
+            if as_json:
+                print_json({"plans": plans})
+            else:
+                for plan_document in plans:
+                    render_build.print_plan(plan_document)
+            return
+        _build(where, options, profiles, linting, push_flags, targets, push=push, quiet=quiet, as_json=as_json,
+               explain=explain, authfile=authfile)
 
+
+def _linted(linting: BuildLint, quiet: bool) -> None:
+    """The lint's findings on stderr (unless --quiet and the build goes on), then the refusal, if any."""
+    from builder.render.lint import show_build_lint
+
+    reports = linting.finish()
+    try:
+        linting.refuse(reports)
+    except LintError:
+        show_build_lint(reports, linting.strictest)
+        raise
+    if not quiet:
+        show_build_lint(reports, linting.strictest)
+
+
+def _build(where: Project, options: GlobalOptions, profiles: list[Profile], linting: BuildLint,
+           push_flags: PushFlags, targets: list[Any], *, push: bool, quiet: bool, as_json: bool, explain: bool,
+           authfile: Path | None) -> None:
+    """Everything after the lint that needs the engine: build, then push with --push, then the results."""
     from builder.build.execute import BuildRun, build_profiles
     from builder.engine.service import connect
     from builder.inputs.hashcache import HashCache
+    from builder.render import build as render_build
+    from builder.render.console import line, live_progress, print_json
     from builder.render.context import print_large_context_hint
 
     live = live_progress(options.env)
@@ -113,7 +150,9 @@ def build_command(
 
     pushed: list[PushResult] = []
     with connect(options.url, options.env) as engine:
-        results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result)
+        _linted(linting, quiet)
+        results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result,
+                                 documents=linting.documents)
         if push:
             # Only now: the push machinery (the registry client, requests' adapters) costs a plain build nothing.
             from builder.cli.push import push_display, write_push_files

@@ -14,8 +14,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from builder.config.schema import LINT_ON_BUILD
 from builder.config.sections import LintSettings
 from builder.containerfile.document import Document
+from builder.errors import ConfigError, LintError
 from builder.findings.model import Finding, Report
 from builder.lint import hadolint, pragmas
 from builder.lint.subject import Subject
@@ -53,6 +55,11 @@ def profile_target(profile: Profile, document: Document | None = None, settings:
         trusted_registries=settings.trusted_registries,
     )
     return Target(subject, settings, profile.name)
+
+
+def check_mode(mode: str | None) -> None:
+    if mode is not None and mode not in LINT_ON_BUILD:
+        raise ConfigError(f"unknown lint mode {mode!r}", key="--lint", hint="one of: " + ", ".join(LINT_ON_BUILD))
 
 
 def file_target(path: Path, settings: LintSettings | None = None) -> Target:
@@ -136,6 +143,50 @@ def lint(targets: Sequence[Target], linter: Linter) -> list[Report]:
     """Lint every target (see `Session`)."""
     with Session(targets, linter) as session:
         return session.finish()
+
+
+class BuildLint:
+    """`imgctl build`'s lint: each profile's Containerfile read once (the build takes these Documents), the
+    profiles whose mode is not "off" linted, and the build refused where the mode is "error" and it fails."""
+
+    def __init__(self, profiles: Sequence[Profile], mode: str | None, env: Mapping[str, str]) -> None:
+        self.documents = [Document.read(profile.containerfile) for profile in profiles]
+        self.modes = [mode or profile.lint.on_build for profile in profiles]
+        targets = [profile_target(profile, document)
+                   for profile, document, chosen in zip(profiles, self.documents, self.modes, strict=True)
+                   if chosen != "off"]
+        self.checked = [chosen for chosen in self.modes if chosen != "off"]
+        self.session = Session(targets, Linter.find(env), window=len(targets) or 1) if targets else None
+
+    def __enter__(self) -> BuildLint:
+        if self.session is not None:
+            self.session.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.session is not None:
+            self.session.__exit__(*exc)
+
+    @property
+    def strictest(self) -> str:
+        return "error" if "error" in self.checked else "warn" if self.checked else "off"
+
+    def finish(self) -> list[Report]:
+        return self.session.finish() if self.session is not None else []
+
+    def refuse(self, reports: Sequence[Report]) -> None:
+        """Raise LintError when a profile linted with mode "error" has findings at or above its threshold."""
+        failing = [report for report, chosen in zip(reports, self.checked, strict=True)
+                   if chosen == "error" and report.exit_code]
+        if failing:
+            count = sum(len(report.failing) for report in failing)
+            names = ", ".join(report.subject for report in failing)
+            raise LintError(
+                f"lint: {count} finding{'s' if count != 1 else ''} at or above the failure threshold in {names}; "
+                "the build was not started",
+                hint="fix them, ignore a rule in the profile's [lint] table or with `# imgctl ignore=CODE`, "
+                     "or build with --lint=warn",
+            )
 
 
 def _start(target: Target, linter: Linter) -> hadolint.Running | None:
