@@ -77,6 +77,10 @@ class Running:
         self.file = file
         read_end, write_end = os.pipe()
         try:
+            # Written before hadolint starts (a few hundred bytes: the pipe holds them), so a hadolint that exits
+            # at once cannot turn the write into a broken pipe.
+            with os.fdopen(write_end, "w") as config:
+                config.write(settings.config())
             self.process = subprocess.Popen(
                 [str(binary), "-c", f"/dev/fd/{read_end}", "--no-fail", "--no-color", "-f", "json", "-"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -84,8 +88,6 @@ class Running:
             )
         finally:
             os.close(read_end)
-        with os.fdopen(write_end, "w") as config:
-            config.write(settings.config())  # a few hundred bytes: the pipe holds it without a reader
         self.data = data
 
     def outcome(self, timeout: float = TIMEOUT) -> Outcome:
