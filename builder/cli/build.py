@@ -106,9 +106,11 @@ def build_command(
 
 
 def _linted(linting: BuildLint, quiet: bool) -> None:
-    """The lint's findings on stderr (unless --quiet and the build goes on), then the refusal, if any."""
+    """The lint's findings on stderr (unless --quiet and the build goes on), then the refusal, if any. Once."""
     from builder.render.lint import show_build_lint
 
+    if linting.reports is not None:
+        return
     reports = linting.finish()
     try:
         linting.refuse(reports)
@@ -135,6 +137,9 @@ def _build(where: Project, options: GlobalOptions, profiles: list[Profile], lint
     hinted: list[str] = []
 
     def on_plan(plan: BuildPlan) -> None:
+        # The lint's verdict is needed only now, before the first build is sent or found up to date: hadolint
+        # has worked while the engine was reached, the base images inspected and the context walked.
+        _linted(linting, quiet)
         if not hinted and not (quiet or as_json) and _context_is_large(plan):
             print_large_context_hint(plan.profile.name, plan.snapshot.total_size)
             hinted.append(plan.profile.name)
@@ -150,7 +155,6 @@ def _build(where: Project, options: GlobalOptions, profiles: list[Profile], lint
 
     pushed: list[PushResult] = []
     with connect(options.url, options.env) as engine:
-        _linted(linting, quiet)
         results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result,
                                  documents=linting.documents)
         if push:

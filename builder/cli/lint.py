@@ -44,7 +44,7 @@ def lint_command(
     imgctl cannot parse, a bad profile or --config file).
     """
     from builder.lint.run import Linter, Session, rule_texts
-    from builder.render.lint import show_report
+    from builder.render.lint import ready, show_report
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}", key="--format", hint="one of: " + ", ".join(FORMATS))
@@ -55,6 +55,7 @@ def lint_command(
     extra = _extra(config, threshold)
     targets = _targets(ctx, names or [], sets, extra)
     with Session(targets, Linter.find(options.env)) as session:
+        ready(fmt)  # hadolint is running: the rendering's imports cost nothing now
         reports = session.finish()
     show_report(reports, fmt, output, rule_texts() if fmt == "sarif" else None)
     if any(report.exit_code for report in reports):

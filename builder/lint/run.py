@@ -160,6 +160,7 @@ class BuildLint:
                    if chosen != "off"]
         self.checked = [chosen for chosen in self.modes if chosen != "off"]
         self.session = Session(targets, Linter.find(env), window=len(targets) or 1) if targets else None
+        self.reports: list[Report] | None = None
 
     def __enter__(self) -> BuildLint:
         if self.session is not None:
@@ -175,7 +176,10 @@ class BuildLint:
         return "error" if "error" in self.checked else "warn" if self.checked else "off"
 
     def finish(self) -> list[Report]:
-        return self.session.finish() if self.session is not None else []
+        """The reports (waiting for hadolint the first time; the same list after that)."""
+        if self.reports is None:
+            self.reports = self.session.finish() if self.session is not None else []
+        return self.reports
 
     def refuse(self, reports: Sequence[Report]) -> None:
         """Raise LintError when a profile linted with mode "error" has findings at or above its threshold."""

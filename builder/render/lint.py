@@ -14,6 +14,17 @@ if TYPE_CHECKING:
     from builder.findings.formats import RuleText
 
 
+def ready(fmt: str) -> None:
+    """Import what showing `fmt` takes (rich for tty, the formats module for the rest) now, while hadolint runs:
+    that import time then overlaps hadolint's instead of adding to it."""
+    if fmt == "tty":
+        import rich.console  # noqa: F401
+
+        import builder.render.findings
+    else:
+        import builder.findings.formats  # noqa: F401
+
+
 def show_report(reports: Sequence[Report], fmt: str, output: Path | None,
                 rules: Mapping[str, RuleText] | None = None) -> None:
     """The run's one document in `fmt`; the tty form is the terminal report (plain text in a file)."""
