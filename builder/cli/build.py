@@ -70,7 +70,8 @@ def build_command(
 ) -> None:
     """Build the images of one or more profiles, then label, tag and verify them (and push with --push)."""
     from builder.build import prepare
-    from builder.lint.run import BuildLint, check_mode
+    from builder.lint.run import BuildLint
+    from builder.lint.targets import check_mode
     from builder.render import build as render_build
     from builder.render.console import print_json
 

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from builder.cli.options import SET_OPTION, global_options
+from builder.cli.options import SET_OPTION, global_options, project
 from builder.errors import ConfigError
-
-if TYPE_CHECKING:
-    from builder.config.project import Project
-    from builder.config.sections import LintSettings
-    from builder.lint.run import Target
 
 # builder.findings.formats.FORMATS, spelt out here: `imgctl --help` must not import the formats.
 FORMATS = ("tty", "json", "sarif", "junit", "gitlab")
@@ -44,6 +38,7 @@ def lint_command(
     imgctl cannot parse, a bad profile or --config file).
     """
     from builder.lint.run import Linter, Session, rule_texts
+    from builder.lint.targets import resolve
     from builder.render.lint import ready, show_report
 
     if fmt not in FORMATS:
@@ -53,7 +48,7 @@ def lint_command(
                           hint="one of: " + ", ".join(THRESHOLDS))
     options = global_options(ctx)
     extra = _extra(config, threshold)
-    targets = _targets(ctx, names or [], sets, extra)
+    targets = resolve(names or [], lambda: project(ctx), sets, extra)
     with Session(targets, Linter.find(options.env)) as session:
         ready(fmt)  # hadolint is running: the rendering's imports cost nothing now
         reports = session.finish()
@@ -70,61 +65,3 @@ def _extra(config: Path | None, threshold: str | None) -> dict[str, object]:
     if threshold is not None:
         extra["failure_threshold"] = threshold
     return extra
-
-
-def _targets(ctx: typer.Context, names: list[str], sets: list[str], extra: dict[str, object]) -> list[Target]:
-    from builder.config.files import list_profiles
-    from builder.config.sections import LintSettings
-    from builder.lint.run import file_target, profile_target
-
-    def settings(base: LintSettings) -> LintSettings:
-        from builder.lint.config import merged
-
-        return merged(base, extra) if extra else base
-
-    where = _project(ctx, required=not names or any(not _is_path(name) and not Path(name).is_file()
-                                                    for name in names))
-    if not names:
-        assert where is not None
-        names = list_profiles(where.profiles_dir)
-        if not names:
-            raise ConfigError(f"no profiles in {where.profiles_dir}", hint="name a Containerfile: imgctl lint PATH")
-    elif sets and all(_is_path(name) or _bare(where, name) for name in names):
-        raise ConfigError("--set changes profiles, and only Containerfiles were named", key="--set")
-    targets = []
-    for name in names:
-        if _is_path(name) or _bare(where, name):
-            path = Path(name)
-            if not path.is_file():
-                raise ConfigError(f"no Containerfile {name}", key=name,
-                                  hint="a path to a Containerfile, or the name of a profile")
-            targets.append(file_target(path, settings(LintSettings())))
-        else:
-            assert where is not None
-            profile = where.profile(name, sets)
-            targets.append(profile_target(profile, settings=settings(profile.lint)))
-    return targets
-
-
-def _is_path(name: str) -> bool:
-    return "/" in name or "\\" in name
-
-
-def _bare(where: Project | None, name: str) -> bool:
-    """A name that is no profile's but is a file: a Containerfile in the current directory."""
-    if where is not None and (where.profiles_dir / f"{name}.toml").is_file():
-        return False
-    return Path(name).is_file()
-
-
-def _project(ctx: typer.Context, required: bool) -> Project | None:
-    """The project, if there is one: `imgctl lint ./Containerfile` works outside any project."""
-    from builder.config.project import Project
-
-    options = global_options(ctx)
-    try:
-        return Project.locate(options.profiles_dir, env=options.env)
-    except ConfigError:
-        if required:
-            raise
-        return None

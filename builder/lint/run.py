@@ -11,71 +11,18 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from builder.config.schema import LINT_ON_BUILD
-from builder.config.sections import LintSettings
 from builder.containerfile.document import Document
-from builder.errors import ConfigError, LintError
+from builder.errors import LintError
 from builder.findings.model import Finding, Report
 from builder.lint import hadolint, pragmas
 from builder.lint.subject import Subject
+from builder.lint.targets import Target, profile_target
 
 if TYPE_CHECKING:
     from builder.config.profile import Profile
     from builder.findings.formats import RuleText
-
-
-@dataclass(frozen=True)
-class Target:
-    """One Containerfile to lint, what is known about its image, and the settings that judge it."""
-
-    subject: Subject
-    settings: LintSettings
-    profile: str | None = None  # several profiles may share a Containerfile: the report names which one
-
-    @property
-    def name(self) -> str:
-        return f"{self.subject.file} (profile {self.profile})" if self.profile else self.subject.file
-
-
-def profile_target(profile: Profile, document: Document | None = None, settings: LintSettings | None = None) -> Target:
-    """A profile's Containerfile (`document`: as the build read it; else read now, once) and its facts."""
-    document = document if document is not None else Document.read(profile.containerfile)
-    settings = settings or profile.lint
-    subject = Subject(
-        document=document,
-        file=_shown(profile.containerfile, profile.root),
-        context=profile.context,
-        target=profile.target,
-        build_args=MappingProxyType(dict(profile.build_args)),
-        writable_paths=profile.writable_paths,
-        policy=settings.policy,
-        trusted_registries=settings.trusted_registries,
-    )
-    return Target(subject, settings, profile.name)
-
-
-def check_mode(mode: str | None) -> None:
-    if mode is not None and mode not in LINT_ON_BUILD:
-        raise ConfigError(f"unknown lint mode {mode!r}", key="--lint", hint="one of: " + ", ".join(LINT_ON_BUILD))
-
-
-def file_target(path: Path, settings: LintSettings | None = None) -> Target:
-    """A bare Containerfile: no profile, so no context or build arguments; the default settings."""
-    settings = settings or LintSettings()
-    subject = Subject(document=Document.read(path), file=str(path), policy=settings.policy,
-                      trusted_registries=settings.trusted_registries)
-    return Target(subject, settings)
-
-
-def _shown(path: Path, root: Path) -> str:
-    """Relative to the project root, as CI annotations (SARIF, GitLab) expect; absolute when outside it."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 @dataclass(frozen=True)

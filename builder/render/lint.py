@@ -27,7 +27,16 @@ def ready(fmt: str) -> None:
 
 def show_report(reports: Sequence[Report], fmt: str, output: Path | None,
                 rules: Mapping[str, RuleText] | None = None) -> None:
-    """The run's one document in `fmt`; the tty form is the terminal report (plain text in a file)."""
+    """The run's one document in `fmt`; the tty form is the terminal report (plain text in a file).
+
+    A note (hadolint missing) is in the tty report and in SARIF's notifications; hadolint's JSON shape and the
+    other formats have no place for it, and a report written to a file is not read at once: it goes to stderr.
+    """
+    if fmt != "tty" or output is not None:
+        for report in reports:
+            for note in report.notes:
+                sys.stderr.write(f"note: {note}\n")
+        sys.stderr.flush()
     if fmt == "tty":
         if output is None:
             from builder.render.findings import show

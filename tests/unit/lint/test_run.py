@@ -12,8 +12,9 @@ from builder.containerfile.document import Document
 from builder.errors import ConfigError, LintError
 from builder.findings.model import HADOLINT, Finding
 from builder.lint.hadolint import MISSING
-from builder.lint.run import BuildLint, Linter, Session, Target, file_target, lint, profile_target
+from builder.lint.run import BuildLint, Linter, Session, lint
 from builder.lint.subject import Subject
+from builder.lint.targets import Target, file_target, profile_target
 
 TEXT = "FROM debian\n# imgctl ignore=OS900\nUSER app\nUSER 1001\nCMD echo hi\n"
 
