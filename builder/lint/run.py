@@ -7,6 +7,7 @@ is parsed before any process starts: one imgctl cannot parse stops the run (exit
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from builder.config.profile import Profile
     from builder.findings.formats import RuleText
 
+log = logging.getLogger("imgctl.lint")
+
 
 @dataclass(frozen=True)
 class Linter:
@@ -38,7 +41,7 @@ class Linter:
 
 
 class Session:
-    """A lint of several targets: hadolint starts at once (`begin`), the reports come with `finish`.
+    """A lint of several targets: hadolint starts on entering the `with` block, the reports come with `finish`.
 
     The caller may do other work in between (`imgctl build` connects to the engine while hadolint reads), and
     must leave the `with` block: every process still running is then stopped, also on Ctrl-C.
@@ -46,7 +49,9 @@ class Session:
     """
 
     def __init__(self, targets: Sequence[Target], linter: Linter, window: int | None = None,
-                 rules: Callable[[Subject], Iterable[Finding]] | None = None) -> None:
+                 rules: Callable[[Subject], Iterable[Finding]] | None = None, tolerant: bool = False) -> None:
+        """`tolerant`: an exception in imgctl's own rules (a bug) becomes a note instead of ending the run, so
+        that a bug in a rule cannot stop `imgctl build` (`imgctl lint` lets it surface as an internal error)."""
         for target in targets:
             target.subject.document.instructions  # noqa: B018 - parse now: ConfigError before anything starts
         self.targets = tuple(targets)
@@ -55,6 +60,7 @@ class Session:
         self.window = window or max(2, os.cpu_count() or 2)
         self.running: dict[int, hadolint.Running | None] = {}
         self.rules = rules or _own_rules  # imgctl's rules (builder.lint.rules), or a test's
+        self.tolerant = tolerant
 
     def __enter__(self) -> Session:
         self._launch(0)
@@ -76,16 +82,27 @@ class Session:
         for index, target in enumerate(self.targets):
             if index not in self.running:
                 self._launch(index)
-            findings = list(self.rules(target.subject))  # while hadolint works on the same file
+            findings, failed = self._own(target.subject)  # while hadolint works on the same file
             item = self.running[index]
             outcome = item.outcome() if item is not None else hadolint.Outcome(note=hadolint.MISSING)
-            notes = () if outcome.note is None or outcome.note in said else (outcome.note,)
+            notes = tuple(note for note in (outcome.note, failed) if note is not None and note not in said)
             said.update(notes)
             kept = pragmas.apply(target.subject.document, [*findings, *outcome.findings])
             policy = target.settings.findings_policy()
             reports.append(Report(tool="lint", subject=target.name, findings=tuple(policy.apply(kept)),
                                   policy=policy, notes=notes))
         return reports
+
+
+    def _own(self, subject: Subject) -> tuple[list[Finding], str | None]:
+        if not self.tolerant:
+            return list(self.rules(subject)), None
+        try:
+            return list(self.rules(subject)), None
+        except Exception as error:  # a bug in a rule: the build goes on, and says so
+            log.debug("imgctl's rules failed on %s", subject.file, exc_info=True)
+            return [], (f"imgctl's own rules failed ({type(error).__name__}: {error}); only hadolint's ran. "
+                        "This is a bug: rerun with --debug and report it")
 
 
 def lint(targets: Sequence[Target], linter: Linter,
@@ -106,7 +123,8 @@ class BuildLint:
                    for profile, document, chosen in zip(profiles, self.documents, self.modes, strict=True)
                    if chosen != "off"]
         self.checked = [chosen for chosen in self.modes if chosen != "off"]
-        self.session = Session(targets, Linter.find(env), window=len(targets) or 1) if targets else None
+        self.session = (Session(targets, Linter.find(env), window=len(targets) or 1, tolerant=True)
+                        if targets else None)
         self.reports: list[Report] | None = None
 
     def __enter__(self) -> BuildLint:

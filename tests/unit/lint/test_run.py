@@ -136,3 +136,14 @@ def test_build_lint_reads_each_containerfile_once_and_refuses_in_error_mode(tmp_
         linting.refuse(linting.finish())  # warn: findings, but no refusal
     with BuildLint([loaded], "off", env) as linting:
         assert linting.session is None and linting.finish() == []
+
+
+def test_a_crashing_rule_is_a_note_in_a_tolerant_session_and_an_error_otherwise(tmp_path: Path) -> None:
+    def broken(subject: Subject) -> list[Finding]:
+        raise KeyError("oops")
+
+    with Session([target(tmp_path)], nowhere(tmp_path), rules=broken, tolerant=True) as session:
+        [report] = session.finish()
+    assert report.notes[0] == MISSING and "imgctl's own rules failed (KeyError" in report.notes[1]
+    with Session([target(tmp_path)], nowhere(tmp_path), rules=broken) as session, pytest.raises(KeyError):
+        session.finish()
