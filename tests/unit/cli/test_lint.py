@@ -159,3 +159,18 @@ def test_build_lints_first_warn_shows_error_refuses_off_skips(project: Path) -> 
     assert imgctl("build", "api", "--dry-run", cwd=project).returncode == 2
     assert imgctl("build", "api", "--dry-run", "--lint=warn", cwd=project).returncode == 0
     assert imgctl("build", "api", "--dry-run", "--lint=maybe", cwd=project).returncode == 2
+
+
+def test_the_lint_path_loads_neither_podman_nor_the_progress_display(project: Path) -> None:
+    """`imgctl lint` must answer fast: no podman-py, no requests, no rich.progress; rich only for tty."""
+    probe = (
+        "import sys, runpy; sys.argv = ['imgctl', 'lint', 'api', '-f', sys.argv[1]]\n"
+        "try:\n    runpy.run_module('builder', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('podman', 'requests', 'urllib3') "
+        "or m.startswith(('rich.progress', 'rich.live', 'builder.engine', 'builder.build')))\n"
+        "sys.stderr.write('LOADED ' + ' '.join(heavy) + (' rich' if 'rich.console' in sys.modules else '') + '\\n')\n"
+    )
+    for fmt, rich in (("json", False), ("tty", True)):
+        done = subprocess.run([sys.executable, "-c", probe, fmt], cwd=project, capture_output=True, text=True)
+        loaded = next(line for line in done.stderr.splitlines() if line.startswith("LOADED"))
+        assert loaded.split()[1:] == (["rich"] if rich else []), loaded
