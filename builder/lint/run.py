@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from builder.containerfile.document import Document
 from builder.errors import LintError
 from builder.findings.model import Finding, Report
 from builder.lint import hadolint, pragmas
+from builder.lint.cache import LintCache
 from builder.lint.subject import Subject
 from builder.lint.targets import Target, profile_target
 
@@ -34,10 +36,11 @@ class Linter:
 
     hadolint: Path | None
     env: Mapping[str, str] = field(default_factory=dict)
+    cache: LintCache | None = None  # `imgctl build` only: `imgctl lint` always asks hadolint
 
     @classmethod
-    def find(cls, env: Mapping[str, str], beside: Path | None = None) -> Linter:
-        return cls(hadolint.locate(env.get("PATH"), beside), env)
+    def find(cls, env: Mapping[str, str], beside: Path | None = None, cache: LintCache | None = None) -> Linter:
+        return cls(hadolint.locate(env.get("PATH"), beside), env, cache)
 
 
 class Session:
@@ -58,7 +61,8 @@ class Session:
         self.linter = linter
         # Processes at once: linting every profile of a large project must not start hundreds of them.
         self.window = window or max(2, os.cpu_count() or 2)
-        self.running: dict[int, hadolint.Running | None] = {}
+        self.running: dict[int, hadolint.Running | _Known | None] = {}
+        self.keys: dict[int, str | None] = {}  # where a fresh answer of hadolint's is cached
         self.rules = rules or _own_rules  # imgctl's rules (builder.lint.rules), or a test's
         self.tolerant = tolerant
 
@@ -73,7 +77,7 @@ class Session:
 
     def _launch(self, first: int) -> None:
         for index in range(first, min(first + self.window, len(self.targets))):
-            self.running[index] = _start(self.targets[index], self.linter)
+            self.running[index], self.keys[index] = _start(self.targets[index], self.linter)
 
     def finish(self) -> list[Report]:
         """A report per target, in order. A note (hadolint missing or failing) is said once per run."""
@@ -84,7 +88,12 @@ class Session:
                 self._launch(index)
             findings, failed = self._own(target.subject)  # while hadolint works on the same file
             item = self.running[index]
+            waited = time.monotonic()
             outcome = item.outcome() if item is not None else hadolint.Outcome(note=hadolint.MISSING)
+            # What the lint costs a build is this wait: hadolint has had all the time since __enter__.
+            log.debug("lint: %s: waited %.3f s for hadolint", target.name, time.monotonic() - waited)
+            if self.linter.cache is not None and outcome.note is None:
+                self.linter.cache.put(self.keys[index], outcome.findings)
             notes = tuple(note for note in (outcome.note, failed) if note is not None and note not in said)
             said.update(notes)
             kept = pragmas.apply(target.subject.document, [*findings, *outcome.findings])
@@ -123,7 +132,8 @@ class BuildLint:
                    for profile, document, chosen in zip(profiles, self.documents, self.modes, strict=True)
                    if chosen != "off"]
         self.checked = [chosen for chosen in self.modes if chosen != "off"]
-        self.session = (Session(targets, Linter.find(env), window=len(targets) or 1, tolerant=True)
+        linter = Linter.find(env, cache=LintCache.open(env))
+        self.session = (Session(targets, linter, window=len(targets) or 1, tolerant=True)
                         if targets else None)
         self.reports: list[Report] | None = None
 
@@ -161,12 +171,33 @@ class BuildLint:
             )
 
 
-def _start(target: Target, linter: Linter) -> hadolint.Running | None:
+class _Known:
+    """hadolint's answer from the cache: a Running that has already finished."""
+
+    def __init__(self, findings: tuple[Finding, ...]) -> None:
+        self.findings = findings
+
+    def outcome(self) -> hadolint.Outcome:
+        return hadolint.Outcome(findings=self.findings)
+
+    def stop(self) -> None:
+        pass
+
+
+def _start(target: Target, linter: Linter) -> tuple[hadolint.Running | _Known | None, str | None]:
+    """hadolint at work on the target (or its cached answer), and the cache key to store a fresh answer under."""
     if linter.hadolint is None:
-        return None
+        return None, None
     settings = hadolint.Settings(ignore=target.settings.ignore, override=target.settings.override,
                                  trusted_registries=target.settings.trusted_registries)
-    return hadolint.start(linter.hadolint, target.subject.document.data, settings, target.subject.file, linter.env)
+    data = target.subject.document.data
+    key = None
+    if linter.cache is not None:
+        key = linter.cache.key(linter.hadolint, settings.config(), data)
+        known = linter.cache.get(key, target.subject.file)
+        if known is not None:
+            return _Known(known), None
+    return hadolint.start(linter.hadolint, data, settings, target.subject.file, linter.env), key
 
 
 def _own_rules(subject: Subject) -> list[Finding]:
