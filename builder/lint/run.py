@@ -102,13 +102,12 @@ class Session:
                                   policy=policy, notes=notes))
         return reports
 
-
     def _own(self, subject: Subject) -> tuple[list[Finding], str | None]:
-        if not self.tolerant:
-            return list(self.rules(subject)), None
         try:
             return list(self.rules(subject)), None
         except Exception as error:  # a bug in a rule: the build goes on, and says so
+            if not self.tolerant:
+                raise
             log.debug("imgctl's rules failed on %s", subject.file, exc_info=True)
             return [], (f"imgctl's own rules failed ({type(error).__name__}: {error}); only hadolint's ran. "
                         "This is a bug: rerun with --debug and report it")
