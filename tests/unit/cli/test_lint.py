@@ -10,6 +10,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+# OASIS's SARIF 2.1.0 schema (errata 01), as published in oasis-tcs/sarif-spec:
+# sarif-2.1/schema/sarif-schema-2.1.0.json at e0583813 (2026-03-01); validated with jsonschema (a test extra).
 SCHEMA = Path(__file__).resolve().parents[2] / "data" / "sarif-schema-2.1.0.json"
 # hadolint: DL3006 (untagged FROM) line 1, DL3003 (cd) line 2, DL3025 (shell-form CMD) line 3; all warnings.
 WARNED = "FROM debian\nRUN cd /tmp && echo hi\nCMD echo hi\n"
