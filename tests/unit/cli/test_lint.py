@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -114,7 +115,12 @@ def test_config_file_applies_and_its_errors_name_file_and_line(project: Path) ->
 
 
 def test_sarif_validates_against_the_sarif_2_1_0_schema(project: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    try:
+        import jsonschema
+    except ImportError:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("jsonschema is a test dependency (pip install -e '.[test]')")
+        pytest.skip("jsonschema is not installed")
     done = imgctl("lint", "-f", "sarif", cwd=project)
     assert done.returncode == 1
     document = json.loads(done.stdout)
