@@ -504,15 +504,18 @@ def lint_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> Row
         "hadolint": [hadolint, str(containerfile)],
         "tty": [*imgctl, "lint", "app"],
         "json": [*imgctl, "lint", "app", "--format", "json"],
+        "list": [*imgctl, "list"],  # the floor: starting imgctl and reading the profiles
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):  # interleaved: a busy moment of the machine lands on every command alike
         for name, command in commands.items():
             samples[name].append(timed(command, env, accept=(0, 1)))
-    hadolint_s, imgctl_s, json_s = (statistics.median(samples[name]) for name in commands)
+    hadolint_s, imgctl_s, json_s, list_s = (statistics.median(samples[name]) for name in commands)
     lint_rows: Rows = [("10: imgctl lint NAME, 40 lines (podman: hadolint alone)", hadolint_s, imgctl_s, None),
-                       ("10: imgctl lint NAME --format json (podman: hadolint alone)", hadolint_s, json_s, None)]
-    print(f"  hadolint {hadolint_s:.3f}s, imgctl lint {imgctl_s:.3f}s, --format json {json_s:.3f}s", flush=True)
+                       ("10: imgctl lint NAME --format json (podman: hadolint alone)", hadolint_s, json_s, None),
+                       ("10: imgctl list, the same run (podman: hadolint alone)", hadolint_s, list_s, None)]
+    print(f"  hadolint {hadolint_s:.3f}s, imgctl lint {imgctl_s:.3f}s, --format json {json_s:.3f}s, "
+          f"imgctl list {list_s:.3f}s", flush=True)
 
     # The build's lint, on a build that only finds its image up to date: where a fixed cost shows most.
     build_project = work / "lint-build"
