@@ -19,13 +19,13 @@ from builder.containerfile.document import Document
 from builder.errors import LintError
 from builder.findings.model import Finding, Report
 from builder.lint import hadolint, pragmas
-from builder.lint.cache import LintCache
 from builder.lint.subject import Subject
 from builder.lint.targets import Target, profile_target
 
 if TYPE_CHECKING:
     from builder.config.profile import Profile
     from builder.findings.formats import RuleText
+    from builder.lint.cache import LintCache
 
 log = logging.getLogger("imgctl.lint")
 
@@ -131,6 +131,8 @@ class BuildLint:
                    for profile, document, chosen in zip(profiles, self.documents, self.modes, strict=True)
                    if chosen != "off"]
         self.checked = [chosen for chosen in self.modes if chosen != "off"]
+        from builder.lint.cache import LintCache  # hashlib: only the build's lint caches
+
         linter = Linter.find(env, cache=LintCache.open(env))
         self.session = (Session(targets, linter, window=len(targets) or 1, tolerant=True)
                         if targets else None)
