@@ -95,7 +95,7 @@ def _secrets(subject: Subject, instruction: Instruction) -> list[Finding]:
             if pattern.search(value):
                 return [SECRET.finding(subject, instruction.line,
                                        f"{instruction.keyword} {name} holds {what}: it is readable in the image")]
-        if _secret_name(name):
+        if _secret_name(name) and not value.startswith(("/", "./", "$", "file:")):  # a path or reference is not one
             return [SECRET.finding(subject, instruction.line,
                                    f"{instruction.keyword} {name} looks like a credential: its value is stored in "
                                    f"the image")]
