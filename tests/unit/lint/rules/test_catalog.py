@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +42,11 @@ def test_findings_are_in_file_order() -> None:
     found = check(Subject(Document.from_text(text), "Containerfile"))
     assert [(f.code, f.line) for f in found] == [("OS101", 1), ("OS115", 1), ("OS110", 2), ("OS107", 3),
                                                  ("OS103", 4)]
+
+
+def test_every_rule_is_documented_with_its_level() -> None:
+    page = (Path(__file__).parents[4] / "docs" / "lint-rules.md").read_text()
+    for code, rule in CATALOG.items():
+        assert re.search(rf"^\| {code} \| {rule.level} \|", page, re.MULTILINE), code
+        if rule.extends:
+            assert re.search(rf"^\| {code} \|.*\| {rule.extends} \|", page, re.MULTILINE), code
