@@ -27,7 +27,10 @@ CATALOG: Mapping[str, Rule] = MappingProxyType({rule.code: rule for module in _M
 
 
 def check(subject: Subject) -> list[Finding]:
-    """Every finding of imgctl's own rules, in file order (line None first), then by code."""
+    """Every finding of imgctl's own rules, in file order (line None first), then by code.
+
+    Raises ConfigError (file:line) for a Containerfile buildah would reject, as reading its instructions does.
+    """
     image = final_image(subject)
     findings = [finding for run in _CHECKS for finding in run(subject, image)]
     return sorted(findings, key=lambda f: (f.file != subject.file, f.file, f.line or 0, f.code))

@@ -41,15 +41,16 @@ _NUMERIC = re.compile(r"[0-9]+")
 
 
 def check(subject: Subject, image: FinalImage | None) -> list[Finding]:
-    if image is None or image.base is None:
+    if image is None:
         return []
     users = list(image.keyword("USER"))
     if not users:
         if image.base == "scratch":
-            # A scratch image without USER runs as 0; nothing else can be told from a base we cannot see.
             return [NO_USER.finding(subject, image.from_line, "the final image sets no USER: it runs as root")]
-        return [NO_USER.finding(subject, image.from_line,
-                                f"the final image sets no USER: it runs as the user of {image.base}")]
+        # The base image's user is not visible here (root for UBI and most others); OpenShift wants it stated.
+        base = image.base if image.base is not None else "its base image"
+        return [NO_USER.finding(subject, image.from_line, f"the final image sets no USER: it runs as the user of "
+                                                          f"{base}")]
     return _check_user(subject, users[-1])
 
 

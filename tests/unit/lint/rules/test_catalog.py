@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from builder.containerfile.document import Document
+from builder.errors import ConfigError
 from builder.findings.model import LEVELS
 from builder.lint.rules import CATALOG, check
 from builder.lint.subject import Subject
@@ -50,3 +51,9 @@ def test_every_rule_is_documented_with_its_level() -> None:
         assert re.search(rf"^\| {code} \| {rule.level} \|", page, re.MULTILINE), code
         if rule.extends:
             assert re.search(rf"^\| {code} \|.*\| {rule.extends} \|", page, re.MULTILINE), code
+
+
+def test_a_file_buildah_rejects_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as raised:
+        check(Subject(Document.from_text("FROM registry.access.redhat.com/ubi9/ubi\nCOPY onlyone\n"), "Containerfile"))
+    assert raised.value.line == 2

@@ -72,3 +72,9 @@ def test_target_selects_the_final_stage(lint) -> None:
 def test_escaped_continuation_reports_the_first_line(lint) -> None:
     text = f"# escape=`\n{UBI}USER `\n  root\n"
     assert lint(text, codes=USER) == [("OS103", 3)]
+
+
+def test_unresolvable_base_still_judges_the_user(lint, findings) -> None:
+    assert lint("ARG BASE\nFROM ${BASE}\nUSER root\n", codes=USER) == [("OS103", 3)]
+    (found,) = findings("ARG BASE\nFROM ${BASE}\nRUN true\n", codes=USER)
+    assert found.code == "OS102" and "its base image" in found.message
