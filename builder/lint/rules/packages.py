@@ -133,7 +133,7 @@ def _without_option_values(command: list[str]) -> list[str]:
         if skip:
             skip = False
             continue
-        if word in ("--virtual", "-t", "--setopt", "--enablerepo", "--disablerepo", "--repo", "-c", "--config"):
+        if word in ("--virtual", "-t", "-o", "--setopt", "--enablerepo", "--disablerepo", "--repo", "-c", "--config"):
             skip = True
             continue
         words.append(word)

@@ -131,8 +131,7 @@ def _context_file(context: Path, image: FinalImage, start: Step, program: str) -
         named = program  # looked up in PATH: any copied file of that name in a bin directory
     for step in reversed(image.steps):
         instruction = step.instruction
-        if instruction.keyword not in ("COPY", "ADD") or flag_value(instruction, "--from") or instruction.line > \
-                start.instruction.line or len(instruction.args) < 2:
+        if instruction.keyword not in ("COPY", "ADD") or flag_value(instruction, "--from") or len(instruction.args) < 2:
             continue
         raw_dest = step.expand(instruction.args[-1])
         dest = step.path(instruction.args[-1])

@@ -29,6 +29,7 @@ def test_remote_access_in_a_build_stage_too(lint) -> None:
     ("dnf install -y gcc make && dnf clean all", [("OS113", 2)]),
     ("dnf install -y python3-devel-3.9.18 && dnf clean all", [("OS113", 2)]),
     ("apt-get install -y build-essential libssl-dev", [("OS113", 2)]),
+    ("apt-get -o Dpkg::Use-Pty=0 install -y gcc", [("OS113", 2)]),
     ("apk add --no-cache --virtual .build gcc musl-dev && make && apk del .build", []),
     ("dnf install -y gcc && make && dnf remove -y gcc && dnf clean all", []),
     ("dnf install -y python3 && dnf clean all", []),

@@ -68,6 +68,11 @@ def test_the_last_copy_wins(lint, context: Path) -> None:
     assert lint(text, codes=SIGNALS, context=context) == []
 
 
+def test_copy_after_cmd_still_counts(lint, context: Path) -> None:
+    _script(context, "run.sh", WITHOUT)
+    assert lint(f"{UBI}CMD [\"/run.sh\"]\nCOPY run.sh /run.sh\n", codes=SIGNALS, context=context) == [("OS108", 8)]
+
+
 def test_entrypoint_with_cmd_runs_the_entrypoint(lint, context: Path) -> None:
     _script(context, "entrypoint.sh", WITH_EXEC)
     _script(context, "other.sh", WITHOUT)
