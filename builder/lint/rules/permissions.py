@@ -40,6 +40,10 @@ RULES = (NOT_GROUP_WRITABLE, PASSWD_WRITABLE, WORLD_WRITABLE)
 # Scratch space every base image already makes world-writable with the sticky bit.
 _SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run", "/proc", "/sys", "/dev")
 _ACCOUNTS = ("/etc/passwd", "/etc/group")
+# Directories every image has: a `mkdir -p` of one of them makes nothing new for the application to write.
+_SYSTEM = frozenset({"/etc", "/usr", "/usr/local", "/usr/local/bin", "/usr/local/lib", "/usr/bin", "/usr/lib",
+                     "/usr/share", "/bin", "/sbin", "/lib", "/lib64", "/var", "/var/lib", "/var/log", "/var/cache",
+                     "/opt", "/srv", "/home", "/root", "/mnt", "/media"})
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,8 @@ def _places(subject: Subject, image: FinalImage) -> list[_Place]:
             for command in run_commands(step.instruction):
                 if program(command) == "mkdir":
                     for word in operands(command):
-                        path = step.path(word)
-                        if path is not None:
+                        path = step.path(word, shell=True)
+                        if path is not None and path not in _SYSTEM:
                             places.append(_Place(path, step.instruction.line, "created by mkdir", created=True))
     for path in subject.writable_paths:
         places.append(_Place(posixpath.normpath(path), image.from_line, "the profile's writable_paths",
@@ -184,7 +188,7 @@ def _command_fix(step: Step, command: list[str]) -> list[_Fix]:
     if name not in ("chgrp", "chown", "chmod") or len(words) < 2:
         return []
     recursive = options(command, "R", ("--recursive",))
-    first = step.expand(words[0]) or ""
+    first = step.expand(words[0], shell=True) or ""
     if name == "chgrp":
         group, mode = first in ("0", "root"), False
     elif name == "chown":
@@ -195,7 +199,7 @@ def _command_fix(step: Step, command: list[str]) -> list[_Fix]:
     if not (group or mode):
         return []
     return [_Fix(path, recursive, step.instruction.line, group=group, mode=mode)
-            for path in (step.path(word) for word in words[1:]) if path is not None]
+            for path in (step.path(word, shell=True) for word in words[1:]) if path is not None]
 
 
 def _group_zero(owner: str) -> bool:

@@ -35,14 +35,20 @@ class Step:
     workdir: str  # the working directory it runs in (for WORKDIR: the one it sets)
     values: Mapping[str, str | None] = field(repr=False)  # variables: None for a value imgctl cannot know
 
-    def expand(self, word: str) -> str | None:
-        """The word after ARG/ENV substitution; None when a variable in it has no knowable value."""
+    def expand(self, word: str, *, shell: bool = False) -> str | None:
+        """The word after ARG/ENV substitution; None when a variable in it has no knowable value.
+
+        `shell`: a word of a RUN command, where the shell also sees variables imgctl does not know ($HOME, the
+        base image's ENV, the script's own): any variable that is not an ARG or ENV of the stage is unknown.
+        """
         def lookup(name: str) -> str | None:
             if name in self.values:
                 value = self.values[name]
                 if value is None:
                     raise Unresolvable(f"${name} is not known")
                 return value
+            if shell:
+                raise Unresolvable(f"${name} is set outside the Containerfile")
             return None
 
         try:
@@ -50,9 +56,11 @@ class Step:
         except Unresolvable:
             return None
 
-    def path(self, word: str) -> str | None:
-        """An expanded path, absolute and normalised against the working directory."""
-        value = self.expand(word)
+    def path(self, word: str, *, shell: bool = False) -> str | None:
+        """An expanded path, absolute and normalised against the working directory (None when unknown)."""
+        if shell and ("$(" in word or "`" in word or word.startswith("~")):
+            return None  # command substitution, the home directory: the shell's, not known here
+        value = self.expand(word, shell=shell)
         if not value:
             return None
         return posixpath.normpath(posixpath.join(self.workdir, value))

@@ -81,6 +81,11 @@ def test_only_the_final_image_needs_group_0(lint) -> None:
     assert lint(text, codes=PERMS) == []
 
 
+def test_shell_variables_and_system_directories_are_not_guessed(lint) -> None:
+    text = f"{UBI}RUN mkdir -p ~/.cache $HOME/x /etc /usr/local/bin && mkdir -p \"$(pwd)/y\"\n"
+    assert lint(text, codes=PERMS) == []
+
+
 def test_tmp_is_scratch_space(lint) -> None:
     assert lint(f"{UBI}WORKDIR /tmp\nRUN mkdir -p /tmp/x /var/tmp/y\n", codes=PERMS) == []
 
