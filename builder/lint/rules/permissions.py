@@ -56,7 +56,7 @@ class _Place:
 
 @dataclass(frozen=True)
 class _Fix:
-    path: str
+    path: str | None  # None: a path imgctl cannot know ($APP_ROOT of the base image): it may be any of them
     recursive: bool
     line: int
     group: bool  # makes group 0 the owner
@@ -65,6 +65,8 @@ class _Fix:
     def covers(self, place: _Place) -> bool:
         if place.created and self.line < (place.line or 0):
             return False
+        if self.path is None:
+            return True
         return self.path == place.path or (self.recursive and _below(place.path, self.path))
 
 
@@ -185,6 +187,10 @@ def _copy_fix(step: Step) -> list[_Fix]:
 def _command_fix(step: Step, command: list[str]) -> list[_Fix]:
     name = program(command)
     words = operands(command)
+    if name == "fix-permissions":
+        # The sclorg/UBI runtime images' script: chgrp -R 0 and chmod -R g+rw on its argument.
+        return [_Fix(step.path(word, shell=True), True, step.instruction.line, group=True, mode=True)
+                for word in words[:1]]
     if name not in ("chgrp", "chown", "chmod") or len(words) < 2:
         return []
     recursive = options(command, "R", ("--recursive",))
@@ -198,8 +204,8 @@ def _command_fix(step: Step, command: list[str]) -> list[_Fix]:
         group, mode = False, given is not None and given.group_write
     if not (group or mode):
         return []
-    return [_Fix(path, recursive, step.instruction.line, group=group, mode=mode)
-            for path in (step.path(word, shell=True) for word in words[1:]) if path is not None]
+    return [_Fix(step.path(word, shell=True), recursive, step.instruction.line, group=group, mode=mode)
+            for word in words[1:]]
 
 
 def _group_zero(owner: str) -> bool:

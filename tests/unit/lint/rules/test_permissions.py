@@ -86,6 +86,17 @@ def test_shell_variables_and_system_directories_are_not_guessed(lint) -> None:
     assert lint(text, codes=PERMS) == []
 
 
+def test_fix_of_a_path_imgctl_cannot_know_is_not_doubted(lint) -> None:
+    # APP_ROOT comes from the base image's ENV (the UBI runtime images set it).
+    text = f"{UBI}WORKDIR /opt/app-root/src\nRUN chgrp -R 0 $APP_ROOT && chmod -R g=u $APP_ROOT\n"
+    assert lint(text, codes=PERMS) == []
+
+
+def test_sclorg_fix_permissions(lint) -> None:
+    text = f"{UBI}WORKDIR /opt/app-root/src\nRUN fix-permissions /opt/app-root -P\n"
+    assert lint(text, codes=PERMS) == []
+
+
 def test_tmp_is_scratch_space(lint) -> None:
     assert lint(f"{UBI}WORKDIR /tmp\nRUN mkdir -p /tmp/x /var/tmp/y\n", codes=PERMS) == []
 
