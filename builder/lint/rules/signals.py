@@ -118,7 +118,23 @@ def _script(subject: Subject, context: Path, image: FinalImage, start: Step, pro
     name = found.relative_to(context.resolve()).as_posix()
     return [SCRIPT_NO_EXEC.finding(
         subject, number, f"{name} (the image's {start.instruction.keyword}) {why}: `{line}` never gets SIGTERM",
-        file=(context / name).as_posix())]
+        file=_shown(subject, context / name))]
+
+
+def _shown(subject: Subject, path: Path) -> str:
+    """The script's path the way `subject.file` names the Containerfile: relative to the same root when the
+    Containerfile's own path shows it (file "app/Containerfile" read from "/project/app/Containerfile" means
+    root /project), else as the context path was given."""
+    source = subject.document.path
+    shown = Path(subject.file)
+    if source is not None and source.is_absolute() and not shown.is_absolute() and source.parts[-len(shown.parts):] \
+            == shown.parts:
+        root = Path(*source.parts[: len(source.parts) - len(shown.parts)])
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+    return path.as_posix()
 
 
 def _context_file(context: Path, image: FinalImage, start: Step, program: str) -> Path | None:

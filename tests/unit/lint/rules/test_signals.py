@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from builder.containerfile.document import Document
+from builder.lint.rules import check
+from builder.lint.subject import Subject
+
 SIGNALS = ("OS108", "OS109")
 UBI = "FROM registry.access.redhat.com/ubi9/ubi-minimal:9.4\nUSER 1001\n"
 
@@ -66,6 +70,21 @@ def test_the_last_copy_wins(lint, context: Path) -> None:
     _script(context, "new.sh", WITH_EXEC)
     text = f"{UBI}COPY old.sh /start.sh\nCOPY new.sh /start.sh\nCMD [\"/start.sh\"]\n"
     assert lint(text, codes=SIGNALS, context=context) == []
+
+
+def test_script_is_named_like_the_containerfile(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "app" / "bin").mkdir(parents=True)
+    (project / "app" / "bin" / "run.sh").write_text(WITHOUT)
+    containerfile = project / "app" / "Containerfile"
+    containerfile.write_text(f"{UBI}COPY bin/run.sh /run.sh\nCMD [\"/run.sh\"]\n")
+    subject = Subject(Document.read(containerfile), "app/Containerfile", context=project / "app")
+    (found,) = [finding for finding in check(subject) if finding.code == "OS108"]
+    assert found.file == "app/bin/run.sh"
+    # The Containerfile named as given: the script by the context as given.
+    subject = Subject(Document.read(containerfile), str(containerfile), context=project / "app")
+    (found,) = [finding for finding in check(subject) if finding.code == "OS108"]
+    assert found.file == (project / "app" / "bin" / "run.sh").as_posix()
 
 
 def test_copy_after_cmd_still_counts(lint, context: Path) -> None:
