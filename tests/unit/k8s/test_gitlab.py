@@ -10,7 +10,7 @@ from builder.config.profile import Profile
 from builder.errors import ConfigError
 from builder.k8s.document import Request, dump
 from builder.k8s.gitlab import ci_job
-from tests.unit.k8s.conftest import GIT, SAMPLE, golden
+from tests.unit.k8s.conftest import GIT, golden
 from tests.unit.k8s.schemas import validate_gitlab
 
 

@@ -29,7 +29,8 @@ def test_push_variant_flags(sample: Request) -> None:
     args = _args(sample)
     assert args[:3] == [f"--context=git://git.example.com/team/api.git##{COMMIT}",
                         "--context-sub-path=app", "--dockerfile=Containerfile"]
-    assert [a for a in args if a.startswith("--destination=")] == [f"--destination={ref}" for ref in sample.destinations]
+    destinations = [a for a in args if a.startswith("--destination=")]
+    assert destinations == [f"--destination={ref}" for ref in sample.destinations]
     assert "--cache=true" in args and "--target=runtime" in args and "--custom-platform=linux/arm64" in args
     assert "--build-arg=ENABLE=yes" in args and "--label=org.example.quoted=it's $HOME" in args
     # tls_verify = false for that registry, and only for it.

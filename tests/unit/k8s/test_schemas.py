@@ -42,7 +42,7 @@ def test_each_validator_accepts_a_minimal_document_and_rejects_a_misspelt_field(
     document: dict[str, Any], schema: str, path: tuple[str, ...]
 ) -> None:
     assert validate_document(document) == schema
-    with pytest.raises(Exception, match="backofLimit|Additional properties|additional"):
+    with pytest.raises(Exception, match=r"backofLimit"):
         validate_document(_with(document, path, "backofLimit", 1))
 
 
