@@ -55,7 +55,17 @@ def _strategy(request: Request) -> dict[str, Any]:
             key="target",
             hint="render kaniko-job or tekton for a target, or make the wanted stage the last one",
         )
-    docker: dict[str, Any] = {"dockerfilePath": request.containerfile_in_context}
+    dockerfile = request.containerfile_in_context
+    if dockerfile.startswith("../"):
+        # OpenShift rejects a dockerfilePath that leaves contextDir.
+        raise ConfigError(
+            f"the Containerfile {request.containerfile} is outside the context {request.context}, which a "
+            "BuildConfig cannot read",
+            file=profile.file,
+            key="containerfile",
+            hint="move the Containerfile into the context, or render kaniko-job or tekton",
+        )
+    docker: dict[str, Any] = {"dockerfilePath": dockerfile}
     if env:
         docker["buildArgs"] = env
     if profile.no_cache:

@@ -19,6 +19,11 @@ from builder.errors import AuthError
 from builder.k8s.document import Request
 from builder.registry.credentials import Credential, login_hint, lookup
 
+# Docker Hub's credentials live under this key in a docker config: the one Kaniko (go-containerregistry) and
+# `kubectl create secret docker-registry` use; a "docker.io" key is not found by Kaniko.
+DOCKER_HUB_KEY = "https://index.docker.io/v1/"
+_DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -49,7 +54,7 @@ def resolve(request: Request, env: Mapping[str, str], authfile: Path | None = No
     entries = []
     for registry, group in sorted(by_registry.items()):
         if len({_secret_of(credential) for _, credential in group}) == 1:
-            entries.append(Entry(registry, group[0][1]))
+            entries.append(Entry(DOCKER_HUB_KEY if registry in _DOCKER_HUB else registry, group[0][1]))
         else:
             # Two repositories of one registry with different credentials (namespaced auth.json keys): keyed by
             # repository, which the kubelet and podman both match most specific first.

@@ -65,3 +65,13 @@ def test_a_target_is_refused_rather_than_built_to_the_last_stage(load: Callable[
         build_config(Request(load(SAMPLE), GIT))
     assert caught.value.key == "target"
     assert "last stage" in caught.value.message
+
+
+def test_a_containerfile_outside_the_context_is_refused(load: Callable[..., Profile]) -> None:
+    profile = load(PLAIN, "context=app", "containerfile=app/Containerfile")
+    assert build_config(Request(profile, GIT))  # inside: fine
+    (profile.root / "Containerfile").write_text("FROM scratch\n")
+    outside = load(PLAIN.replace('containerfile = "app/Containerfile"', 'containerfile = "Containerfile"'))
+    with pytest.raises(ConfigError) as caught:
+        build_config(Request(outside, GIT))
+    assert caught.value.key == "containerfile"

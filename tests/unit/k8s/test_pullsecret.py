@@ -110,3 +110,10 @@ def test_a_registry_without_credentials_is_an_auth_error_that_shows_no_secret(
     assert "registry.example.com:5000/team/api" in error.message
     assert "podman login registry.example.com:5000" in (error.hint or "")
     assert not leaks(f"{error} {error.hint} {error!r} {error.__context__!r} {error.__cause__!r}")
+
+
+def test_docker_hub_is_keyed_as_kaniko_and_kubectl_expect(load: Callable[..., Profile], tmp_path: Path) -> None:
+    env = auth_env(tmp_path, {"docker.io": {"auth": b64("alice:pw")}})
+    profile = load(SAMPLE, "push=docker.io/team/api")
+    entries, _ = resolve(Request(profile, GIT), env)
+    assert [entry.key for entry in entries] == ["https://index.docker.io/v1/"]
