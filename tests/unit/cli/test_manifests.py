@@ -131,3 +131,27 @@ def test_failures_after_the_lookup_show_no_credentials(project: Path, env: dict[
     assert "no credentials found for registry.example.com:5000/team/api" in done.stderr
     assert not leaks(done.stdout + done.stderr)
     assert not (project / "s.yaml").exists()
+
+
+def test_a_git_checkout_is_built_at_its_commit_from_an_origin_without_credentials(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    from tests.git_fixtures import git, make_repo, sha
+
+    repo = make_repo(tmp_path / "repo")
+    make_project(repo, PLAIN.replace("it's $HOME", "it's_$HOME"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "profile")
+    git(repo, "remote", "add", "origin", f"https://ci-token:{CANARY}@git.example.com/team/api.git")
+    commit = sha(repo)
+    env = {**env, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CEILING_DIRECTORIES": ""}
+    done = imgctl("render", "buildconfig", "api", cwd=repo, env=env)
+    assert done.returncode == 0, done.stderr
+    config = next(yaml.safe_load_all(done.stdout))
+    assert config["spec"]["source"]["git"] == {"uri": "https://git.example.com/team/api.git", "ref": commit}
+    assert not leaks(done.stdout + done.stderr)  # the token in the remote URL stays out
+    assert "uncommitted changes" not in done.stderr
+    (repo / "app" / "new.txt").write_text("not committed\n")
+    dirty = imgctl("render", "kaniko-job", "api", cwd=repo, env=env)
+    assert f"a build from git uses commit {commit[:12]}" in dirty.stderr
+    assert f"--context=git://git.example.com/team/api.git##{commit}" in dirty.stdout
