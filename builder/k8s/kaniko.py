@@ -42,6 +42,7 @@ def executor_args(request: Request, *, kind: str, context: str, tar_path: str | 
                   dockerfile: str | None = None) -> list[str]:
     """The executor's flags for this profile; shared with the GitLab CI job, which runs the same executor."""
     profile = request.profile
+    request.require_containerfile(kind)
     args = [f"--context={context}", f"--dockerfile={dockerfile or request.containerfile_in_context}"]
     if tar_path is None:
         args += [f"--destination={ref}" for ref in request.require_destinations(kind)]

@@ -35,6 +35,7 @@ def _extra_arg(flag: str, value: str, key: str, request: Request) -> str:
 
 def task_run(request: Request) -> tuple[list[dict[str, Any]], list[str]]:
     profile = request.profile
+    request.require_containerfile("tekton")
     destinations = request.require_destinations("tekton")
     notes = []
     extra = []

@@ -39,3 +39,17 @@ def test_every_kind_is_deterministic_and_round_trips(
     assert first.text == second.text
     # Parsed and written again, byte for byte: nothing in the text depends on how it was produced.
     assert dump(list(yaml.safe_load_all(first.text))) == first.text
+
+
+@pytest.mark.parametrize("name", ["kaniko-job", "tekton", "gitlab-ci"])
+def test_s2i_profiles_are_refused_where_a_containerfile_is_built(load: Callable[..., Profile], name: str) -> None:
+    s2i = EVERY_KIND.replace('    version = "1.2.3"\n',
+                             '    version = "1.2.3"\n    strategy = "s2i"\n    builder = "registry.example.com/py"\n')
+    request = Request(load(s2i), GIT)
+    with pytest.raises(ConfigError) as caught:
+        render(BY_NAME[name], request)
+    assert caught.value.key == "strategy"
+    assert "buildconfig" in (caught.value.hint or "")
+    # The imgctl engine builds S2I profiles itself.
+    if name == "gitlab-ci":
+        assert "imgctl build api --push" in render(BY_NAME[name], Request(load(s2i), GIT, engine="imgctl")).text
