@@ -27,12 +27,13 @@ def render_command(
     ctx: typer.Context,
     kind_name: str = typer.Argument(..., metavar="KIND",
                                     help="kaniko-job, tekton, buildconfig, imagestream, pull-secret or gitlab-ci."),
-    name: str = typer.Argument(..., help="Profile name."),
+    name: str = typer.Argument(..., metavar="NAME", help="Profile name."),
     output: str | None = typer.Option(None, "--output", "-o", metavar="FILE",
                                       help="Write to FILE (atomically; a pull-secret with mode 0600); "
                                            "'-' prints to stdout."),
     sets: list[str] = SET_OPTION,
-    namespace: str | None = typer.Option(None, "--namespace", "-n", help="metadata.namespace of every object."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", metavar="NS",
+                                          help="metadata.namespace of every object."),
     tar: bool = typer.Option(False, "--tar", help="Kaniko: --no-push --tar-path, a tarball instead of a push."),
     kaniko_image: str | None = typer.Option(None, "--kaniko-image", metavar="IMAGE",
                                             help="Another Kaniko executor image (e.g. a build of the "
