@@ -8,10 +8,11 @@ different (the last) stage.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from builder.errors import ConfigError
-from builder.k8s.document import Request
+from builder.k8s.document import Request, Source
 
 API_VERSION = "build.openshift.io/v1"
 IMAGE_API_VERSION = "image.openshift.io/v1"
@@ -94,13 +95,16 @@ def image_stream(request: Request) -> dict[str, Any]:
 
 def build_config(request: Request) -> tuple[list[dict[str, Any]], list[str]]:
     profile = request.profile
+    source = _source(request)
+    # An upload builds whatever directory `oc start-build` is given: the rendered commit would be a false label.
+    labelled = request if source["type"] == "Git" else replace(request, source=Source())
     spec: dict[str, Any] = {
         "runPolicy": "Serial",
-        "source": _source(request),
+        "source": source,
         "strategy": _strategy(request),
         "output": {
             "to": {"kind": "ImageStreamTag", "name": f"{request.name}:{profile.tags[0]}"},
-            "imageLabels": [{"name": key, "value": value} for key, value in request.labels.items()],
+            "imageLabels": [{"name": key, "value": value} for key, value in labelled.labels.items()],
         },
     }
     if profile.platform:

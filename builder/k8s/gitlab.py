@@ -9,10 +9,12 @@ for podman. Every value in a script line is shell-quoted, so a label with spaces
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from typing import Any
 
-from builder.k8s.document import Request
+from builder.k8s.document import Request, Source
 from builder.k8s.kaniko import KANIKO_DEBUG_IMAGE, executor_args
+from builder.oci import labels as oci
 
 # Podman's own image, run as its unprivileged `podman` user: rootless podman inside the job container.
 PODMAN_IMAGE = "quay.io/podman/stable:v5.2.2"
@@ -34,18 +36,24 @@ def _quote(arg: str) -> str:
 
 def _kaniko(request: Request) -> dict[str, Any]:
     tar_name = f"{request.name}.tar"
+    # The job builds the pipeline's commit, not the one checked out when this was rendered: revision and source
+    # come from GitLab's variables, expanded by the job's shell (unless the profile sets them itself).
     args = executor_args(
-        request,
+        replace(request, source=Source()),
         kind="gitlab-ci",
         context=_path(request.context),
         tar_path=tar_name if request.tarball else None,
         dockerfile=_path(request.containerfile),
     )
+    words = [_quote(arg) for arg in args]
+    for key, variable in ((oci.REVISION, "CI_COMMIT_SHA"), (oci.SOURCE, "CI_PROJECT_URL")):
+        if key not in request.profile.labels:
+            words.append(f'--label={key}="${{{variable}}}"')
     script = [
         "mkdir -p /kaniko/.docker",
         # A File variable holds the path of a file with the value; without it the push has no credentials.
         'if [ -n "${IMGCTL_DOCKER_CONFIG:-}" ]; then cp "${IMGCTL_DOCKER_CONFIG}" /kaniko/.docker/config.json; fi',
-        " ".join(["/kaniko/executor", *(_quote(arg) for arg in args)]),
+        " ".join(["/kaniko/executor", *words]),
     ]
     job: dict[str, Any] = {
         "stage": "build",

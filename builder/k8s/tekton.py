@@ -10,10 +10,11 @@ is refused here rather than built wrongly on the cluster.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from builder.errors import ConfigError
-from builder.k8s.document import Request
+from builder.k8s.document import Request, Source
 
 TASK_NAME = "buildah"
 TASK_NAMESPACE = "openshift-pipelines"
@@ -39,7 +40,8 @@ def task_run(request: Request) -> tuple[list[dict[str, Any]], list[str]]:
     destinations = request.require_destinations("tekton")
     notes = []
     extra = []
-    for key, value in request.labels.items():
+    # The workspace holds whatever checkout was put there, not necessarily the commit rendered: no revision label.
+    for key, value in replace(request, source=Source()).labels.items():
         if key not in profile.labels and _UNSAFE.search(value):
             # One of the OCI labels imgctl adds (a description with spaces): left out, not refused.
             notes.append(f"label {key} is left out: the buildah task cannot pass a value with spaces")

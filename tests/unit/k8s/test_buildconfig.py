@@ -35,6 +35,8 @@ def test_binary_source_without_git_or_on_request(load: Callable[..., Profile]) -
     for request in (Request(load(PLAIN), Source()), Request(load(PLAIN), GIT, binary=True)):
         documents, _ = build_config(request)
         assert documents[0]["spec"]["source"] == {"type": "Binary", "binary": {}, "contextDir": "app"}
+        labels = [label["name"] for label in documents[0]["spec"]["output"]["imageLabels"]]
+        assert "org.opencontainers.image.revision" not in labels  # an upload is not the rendered commit
         validate_text(dump(documents))
 
 

@@ -71,3 +71,13 @@ def test_push_without_destinations_is_refused(load: Callable[..., Profile]) -> N
     with pytest.raises(ConfigError, match="no push destinations"):
         ci_job(Request(profile, GIT))
     assert _job(Request(profile, GIT, tarball=True))["artifacts"]
+
+
+def test_revision_and_source_come_from_the_pipeline_not_the_render(sample: Request) -> None:
+    script = _job(sample)["script"]
+    assert isinstance(script, list)
+    line = script[-1]
+    assert GIT.commit is not None and GIT.commit not in line
+    words = shlex.split(line.replace("${CI_COMMIT_SHA}", "abc").replace("${CI_PROJECT_URL}", "https://x/y"))
+    assert "--label=org.opencontainers.image.revision=abc" in words
+    assert "--label=org.opencontainers.image.source=https://x/y" in words

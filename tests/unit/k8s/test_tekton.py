@@ -46,6 +46,8 @@ def test_the_buildah_task_parameters(sample: Request) -> None:
     assert params["BUILD_ARGS"] == ["PYTHON=3.12", "ENABLE=yes"]
     extra = str(params["BUILD_EXTRA_ARGS"]).split(" ")
     assert "--target=runtime" in extra and "--platform=linux/arm64" in extra
+    # The workspace's checkout is not known here: no revision claimed for it.
+    assert not any("image.revision" in arg or "image.source" in arg for arg in extra)
     assert "--label=org.example.team=core" in extra and "--label=org.example.quoted=it's_$HOME" in extra
 
 
