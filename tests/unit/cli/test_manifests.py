@@ -155,3 +155,21 @@ def test_a_git_checkout_is_built_at_its_commit_from_an_origin_without_credential
     dirty = imgctl("render", "kaniko-job", "api", cwd=repo, env=env)
     assert f"a build from git uses commit {commit[:12]}" in dirty.stderr
     assert f"--context=git://git.example.com/team/api.git##{commit}" in dirty.stdout
+
+
+def test_credentials_from_a_helper_reach_the_file_only(project: Path, env: dict[str, str], tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-canary"
+    helper.write_text(f'#!/bin/sh\ncat >/dev/null\necho \'{{"Username": "alice", "Secret": "{CANARY}"}}\'\n')
+    helper.chmod(0o755)
+    auth = Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json"
+    auth.write_text(json.dumps({"credHelpers": {"quay.io": "canary", "registry.example.com:5000": "canary"}}))
+    env = {**env, "PATH": f"{bin_dir}:{env['PATH']}"}
+    target = project / "secret.yaml"
+    done = imgctl("--debug", "render", "pull-secret", "api", "-o", str(target), cwd=project, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "credential helper docker-credential-canary" in done.stderr  # --debug did log the lookup
+    assert not leaks(done.stdout + done.stderr)
+    config = json.loads(base64.b64decode(yaml.safe_load(target.read_text())["data"][".dockerconfigjson"]))
+    assert config["auths"]["quay.io"]["password"] == CANARY
