@@ -95,9 +95,11 @@ def test_pull_secret_needs_an_explicit_destination(project: Path, env: dict[str,
 
 def test_pull_secret_file_is_0600_and_the_credentials_are_nowhere_else(project: Path, env: dict[str, str]) -> None:
     target = project / "secret.yaml"
+    target.write_text("an older, world-readable file\n")
+    target.chmod(0o644)
     done = imgctl("--debug", "render", "pull-secret", "api", "-o", str(target), cwd=project, env=env)
     assert done.returncode == 0, done.stderr
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # even where the file it replaces was 0644
     text = target.read_text()
     value = yaml.safe_load(text)["data"][".dockerconfigjson"]
     config = json.loads(base64.b64decode(value))
