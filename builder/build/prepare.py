@@ -29,7 +29,7 @@ from builder.registry.credentials import lookup, x_registry_config
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
     """The ignore file's rules (the one buildah would pick, read in the profile's dialect), plus the profile's own
     `ignore` patterns."""
-    ignore_file = find_ignore_file(profile.context, profile.containerfile)
+    ignore_file = find_ignore_file(profile.context, profile.containerfile)  # S2I (None): the context's file
     dialect = profile.ignore_dialect
     if ignore_file is not None:
         rules = IgnoreRules.load(ignore_file, dialect=dialect)
@@ -53,17 +53,36 @@ class BaseImages:
     facts: Mapping[str, ImageFacts] | None  # None: not asked (dry run), so pruning cannot be decided
     digests: Mapping[str, str | None]  # None for an image not present locally
     document: Document  # the Containerfile as this build read it, once: pruning reads the same bytes
+    # What the input digest counts as the Containerfile when that is not `document` (an incremental S2I build:
+    # its restore stage is no input); None: `document` itself.
+    inputs_containerfile: bytes | None = None
+    notes: tuple[str, ...] = ()  # how the Containerfile was made (S2I)
 
 
 def base_images_of(profile: Profile, engine: Any | None, document: Document | None = None) -> BaseImages:
     """Inspect the external base images the build uses: their config decides pruning, their digest skipping.
 
-    `document` is the Containerfile if it has been read already (else it is read here, once for the build).
+    `document` is the Containerfile if it has been read already (else it is read here, once for the build; an
+    S2I profile's is generated, which needs the engine).
     """
-    document = document if document is not None else Document.read(profile.containerfile)
+    generated = None
+    if document is None:
+        if profile.containerfile is None:
+            from builder.s2i.prepare import generated_containerfile
+
+            generated = generated_containerfile(profile, engine)
+            document = generated.document
+        else:
+            document = Document.read(profile.containerfile)
     refs = base_images(document, profile.build_args, profile.target)
+    extra: dict[str, Any] = {}
+    if generated is not None:
+        extra = {"inputs_containerfile": generated.inputs, "notes": generated.notes}
     if engine is None:
-        return BaseImages(facts=None if refs else {}, digests=dict.fromkeys(refs), document=document)
+        return BaseImages(facts=None if refs else {}, digests=dict.fromkeys(refs), document=document, **extra)
+    # The image an incremental S2I build restores artifacts from is no input (docs/s2i.md): it has no digest
+    # component, or every build would differ from the one before.
+    restored = generated.restored_from if generated is not None else None
     facts: dict[str, ImageFacts] = {}
     digests: dict[str, str | None] = {}
     for ref in refs:
@@ -72,9 +91,11 @@ def base_images_of(profile: Profile, engine: Any | None, document: Document | No
             digests[ref] = None  # not pulled yet: the build pulls it; this run sends the whole context
             continue
         facts[ref] = image_facts(info.env, info.onbuild, info.history)
+        if ref == restored:
+            continue
         # With pull = always/newer the local copy may be stale: its digest proves nothing about the build.
         digests[ref] = info.digest if profile.pull in ("missing", "never") else None
-    return BaseImages(facts=facts, digests=digests, document=document)
+    return BaseImages(facts=facts, digests=digests, document=document, **extra)
 
 
 def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) -> tuple[ContextSnapshot, list[str]]:
@@ -151,7 +172,11 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
     """
     sources: list[Source] = []
     warnings: list[str] = []
-    for instruction in Document.read(profile.containerfile).instructions:
+    if profile.containerfile is None:
+        # S2I: the generated Containerfile copies the whole source, plus what .s2i/ holds.
+        sources.append(Source(0, "COPY", ".s2i"))
+    document = Document.read(profile.containerfile) if profile.containerfile is not None else None
+    for instruction in document.instructions if document is not None else ():
         if instruction.keyword not in ("COPY", "ADD") or any(flag.startswith("--from") for flag in instruction.flags):
             continue
         for raw in instruction.args[:-1]:
@@ -200,8 +225,9 @@ def plan(profile: Profile, project: Project, bases: BaseImages | None = None, *,
         full = scan(profile.context, rules, ignore_file)
         sent, notes = _pruned(profile, full, reached, why_not)
     verify = all(profile.registry(_registry(ref)).verify for ref in bases.digests)
-    return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=notes, tls_verify=verify,
-                      containerfile=bases.document.data)
+    return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=[*bases.notes, *notes],
+                      tls_verify=verify, containerfile=bases.document.data,
+                      inputs_containerfile=bases.inputs_containerfile)
 
 
 def _registry(ref: str) -> str:
