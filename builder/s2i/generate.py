@@ -52,8 +52,8 @@ def generate(builder: BuilderFacts, source: SourceFacts, *, restore_from: str | 
     if restore_from is not None:
         artifacts = builder.in_destination("artifacts")
         lines.append("# Extract artifact content\n")
-        lines.append(f"RUN if [ -s {ARTIFACTS_TAR} ]; then mkdir -p {artifacts}; tar -xf {ARTIFACTS_TAR} -C {artifacts}; "
-                     f"fi && \\\n    rm {ARTIFACTS_TAR}\n")
+        lines.append(f"RUN if [ -s {ARTIFACTS_TAR} ]; then mkdir -p {artifacts}; "
+                     f"tar -xf {ARTIFACTS_TAR} -C {artifacts}; fi && \\\n    rm {ARTIFACTS_TAR}\n")
     if ASSEMBLE not in provided:
         lines.append("# Assemble script sourced from the builder image's scripts-url label\n")
     lines.append(f"RUN {assemble}\n")
