@@ -333,7 +333,7 @@ def _check_s2i(values: Values) -> None:
     builder = values.get("builder")
     if not builder:
         raise values.where(("strategy",)).error(
-            ("builder",), 'strategy = "s2i" needs a builder image',
+            ("strategy",), 'strategy = "s2i" needs a builder image',
             f"for example: {SETTINGS['builder'].example}",
         )
     try:
