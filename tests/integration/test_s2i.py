@@ -134,8 +134,9 @@ def test_an_s2i_build_runs_assemble_and_its_image_runs_the_run_script_as_1001(pr
     assert "run: app root writable" in out
     # The source landed where assemble put it, owned by 1001:0 as s2i copies it.
     listing = project.service.podman("run", "--rm", "--entrypoint", "", f"{project.image}:latest",
-                                     "ls", "-ln", "/tmp/src", "/opt/app-root/src/index.html").stdout
-    assert " 1001 " in listing and "index.html" in listing
+                                     "ls", "-lna", "/tmp/src", "/opt/app-root/src/index.html").stdout
+    assert " 1001 " in listing and "index.html" in listing and ".s2i" in listing
+    assert ".imgctl-" not in listing  # the generated Containerfile travels in the tar but is never copied
 
 
 def test_show_containerfile_prints_what_is_built(project: Project) -> None:
@@ -191,3 +192,25 @@ def test_without_a_previous_image_an_incremental_profile_builds_from_scratch(
     assert shown.returncode == 0, shown.stderr
     assert " AS cached" not in shown.stdout
     assert "no previous image" in shown.stderr
+
+
+def test_dry_run_and_context_show_what_an_s2i_build_sends(project: Project) -> None:
+    plan = json.loads(project.imgctl("build", "app", "--dry-run", "--json"))["plans"][0]
+    assert plan["containerfile"] is None
+    [member] = plan["tar_extra"]
+    assert member.startswith(".imgctl-") and member in plan["build_params"]["excludes"]
+    assert any("the Containerfile is generated" in note for note in plan["notes"])
+    human = project.imgctl("build", "app", "--dry-run")
+    assert "containerfile  generated (strategy = s2i)" in human
+    sent = json.loads(project.imgctl("context", "app", "--json"))
+    assert sorted(sent["files"]) == [".s2i/environment", "index.html"]  # COPY . /tmp/src reads it all
+    assert project.service.podman("image", "exists", f"{project.image}:latest", check=False).returncode == 1
+
+
+def test_a_builder_that_is_not_there_fails_before_anything_is_sent(project: Project) -> None:
+    profile = project.root / "profiles" / "app.toml"
+    profile.write_text(profile.read_text().replace(BUILDER, "localhost/imgctl-test/no-such-builder:1"))
+    done = project.service.imgctl("build", "app", cwd=project.root, env=project.env)
+    assert done.returncode == 5, done.stderr
+    assert "the S2I builder image localhost/imgctl-test/no-such-builder:1 is not present locally" in done.stderr
+    assert "podman pull" in done.stderr
