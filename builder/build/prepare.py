@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.build.plan import BuildPlan, plan_build
 from builder.config.profile import Profile
@@ -24,6 +24,9 @@ from builder.context.walk import ContextSnapshot, scan
 from builder.oci import refs
 from builder.oci.labels import Provenance
 from builder.registry.credentials import lookup, x_registry_config
+
+if TYPE_CHECKING:
+    from builder.s2i.prepare import Pulling
 
 
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
@@ -59,18 +62,19 @@ class BaseImages:
     notes: tuple[str, ...] = ()  # how the Containerfile was made (S2I)
 
 
-def base_images_of(profile: Profile, engine: Any | None, document: Document | None = None) -> BaseImages:
+def base_images_of(profile: Profile, engine: Any | None, document: Document | None = None, *,
+                   pulling: Pulling | None = None) -> BaseImages:
     """Inspect the external base images the build uses: their config decides pruning, their digest skipping.
 
     `document` is the Containerfile if it has been read already (else it is read here, once for the build; an
-    S2I profile's is generated, which needs the engine).
+    S2I profile's is generated, which needs the engine, and may pull the builder image: `pulling`).
     """
     generated = None
     if document is None:
         if profile.containerfile is None:
             from builder.s2i.prepare import generated_containerfile
 
-            generated = generated_containerfile(profile, engine)
+            generated = generated_containerfile(profile, engine, pulling)
             document = generated.document
         else:
             document = Document.read(profile.containerfile)

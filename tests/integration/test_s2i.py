@@ -214,3 +214,35 @@ def test_a_builder_that_is_not_there_fails_before_anything_is_sent(project: Proj
     assert done.returncode == 5, done.stderr
     assert "the S2I builder image localhost/imgctl-test/no-such-builder:1 is not present locally" in done.stderr
     assert "podman pull" in done.stderr
+
+
+def test_a_build_pulls_a_builder_it_does_not_have_with_the_registrys_credentials(
+    podman_service: PodmanService, registry, tmp_path: Path
+) -> None:
+    import base64
+
+    _make_builder(podman_service, tmp_path)
+    remote = f"{registry.host}/s2i/builder-{uuid.uuid4().hex[:8]}:1"
+    podman_service.podman("push", "--tls-verify=false", "--creds", f"{registry.username}:{registry.password}",
+                          BUILDER, remote)
+    assert podman_service.podman("image", "exists", remote, check=False).returncode == 1
+    project = Project(podman_service, tmp_path / "pull", f'[registries."{registry.host}"]\ntls_verify = false\n')
+    profile = project.root / "profiles" / "app.toml"
+    profile.write_text(profile.read_text().replace(BUILDER, remote))
+    # Read-only commands never pull.
+    shown = podman_service.imgctl("show", "app", "--containerfile", cwd=project.root, env=project.env)
+    assert shown.returncode == 5 and "is not present locally" in shown.stderr
+    # Without credentials the registry refuses, and the error names the builder.
+    refused = podman_service.imgctl("build", "app", cwd=project.root, env=project.env)
+    assert refused.returncode == 5, refused.stderr
+    assert f"pulling the S2I builder image {remote} failed" in refused.stderr
+    secret = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+    auth = tmp_path / "auth.json"
+    auth.write_text(json.dumps({"auths": {registry.host: {"auth": secret}}}))
+    try:
+        built = project.build("--authfile", str(auth))
+        assert built["up_to_date"] is False
+        assert f"FROM {remote}\n" in project.imgctl("show", "app", "--containerfile")
+        assert "run: uid=1001 gid=0" in project.run()
+    finally:
+        podman_service.podman("rmi", remote, check=False)

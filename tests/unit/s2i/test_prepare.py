@@ -14,7 +14,7 @@ from builder.engine.protocol import ImageRecord
 from builder.errors import BuildError, ConfigError
 from builder.inputs.digest import compute
 from builder.inputs.hashcache import HashCache
-from builder.s2i.prepare import generated_containerfile
+from builder.s2i.prepare import Pulling, generated_containerfile
 from tests.fakes import FakeEngine
 
 BUILDER = "localhost/s2i/builder:1"
@@ -141,3 +141,63 @@ def test_the_restored_image_is_no_input_of_an_incremental_build(tmp_path: Path) 
     # What was really sent settles nothing about the Containerfile: it was counted without its restore stage.
     assert later.settled({later_plan.dockerfile: "0" * 64}).digest == first.digest
     assert any("restoring the artifacts" in note for note in later_plan.notes)
+
+
+def _remote_builder() -> ImageRecord:
+    return ImageRecord(id="r" * 64, repo_tags=(REMOTE,), labels=SCRIPTS, digest="sha256:" + "d" * 64)
+
+
+REMOTE = "registry.example.com:5000/s2i/builder:1"
+
+
+def _remote_profile(tmp_path: Path, text: str = "") -> Profile:
+    profile = _profile(tmp_path, text + '[registries."registry.example.com:5000"]\ntls_verify = false\n')
+    return Profile(**{**profile.__dict__, "builder": REMOTE})
+
+
+def test_a_build_pulls_a_missing_builder_with_the_registrys_credentials(tmp_path: Path) -> None:
+    import base64
+    import json
+
+    auth = tmp_path / "auth.json"
+    secret = base64.b64encode(b"u:p").decode()
+    auth.write_text(json.dumps({"auths": {"registry.example.com:5000": {"auth": secret}}}))
+    engine = FakeEngine(remote={REMOTE: _remote_builder()})
+    generated = generated_containerfile(_remote_profile(tmp_path), engine, Pulling(env={}, authfile=auth))
+    assert f"FROM {REMOTE}\n" in generated.document.text
+    [(ref, header, tls_verify, policy)] = engine.called("pull")
+    assert (ref, tls_verify, policy) == (REMOTE, False, "missing")
+    assert json.loads(base64.urlsafe_b64decode(str(header))) == {"username": "u", "password": "p"}
+
+
+def test_a_builder_that_is_here_is_not_pulled_unless_the_policy_says_always(tmp_path: Path) -> None:
+    engine = FakeEngine(remote={REMOTE: _remote_builder()})
+    engine.add(_remote_builder())
+    generated_containerfile(_remote_profile(tmp_path), engine, Pulling(env={}))
+    assert engine.called("pull") == []
+    generated_containerfile(_remote_profile(tmp_path / "always", 'pull = "always"\n'), engine, Pulling(env={}))
+    assert [args[3] for args in engine.called("pull")] == ["always"]
+
+
+def test_a_failed_pull_is_a_build_error_naming_the_builder(tmp_path: Path) -> None:
+    with pytest.raises(BuildError) as caught:
+        generated_containerfile(_remote_profile(tmp_path), FakeEngine(), Pulling(env={}))
+    assert caught.value.message == (f"pulling the S2I builder image {REMOTE} failed: initializing source "
+                                    f"docker://{REMOTE}: manifest unknown")
+    assert caught.value.hint is not None and "imgctl auth check registry.example.com:5000/s2i/builder" in \
+        caught.value.hint
+
+
+def test_show_and_dry_runs_never_pull(tmp_path: Path) -> None:
+    engine = FakeEngine(remote={REMOTE: _remote_builder()})
+    with pytest.raises(BuildError, match="not present locally"):
+        generated_containerfile(_remote_profile(tmp_path), engine)
+    assert engine.called("pull") == []
+
+
+def test_pull_never_refuses_a_missing_builder_without_asking(tmp_path: Path) -> None:
+    engine = FakeEngine(remote={REMOTE: _remote_builder()})
+    with pytest.raises(BuildError) as caught:
+        generated_containerfile(_remote_profile(tmp_path, 'pull = "never"\n'), engine, Pulling(env={}))
+    assert caught.value.hint is not None and 'pull = "never"' in caught.value.hint
+    assert engine.called("pull") == []
