@@ -201,3 +201,32 @@ def test_pull_never_refuses_a_missing_builder_without_asking(tmp_path: Path) -> 
         generated_containerfile(_remote_profile(tmp_path, 'pull = "never"\n'), engine, Pulling(env={}))
     assert caught.value.hint is not None and 'pull = "never"' in caught.value.hint
     assert engine.called("pull") == []
+
+
+def test_the_build_orchestration_builds_once_and_then_skips_an_incremental_profile(tmp_path: Path) -> None:
+    """build_profiles, as `imgctl build` runs it: the second run has a previous image to restore from, and its
+    inputs are those of the first, so it only tags."""
+    from contextlib import contextmanager
+
+    from builder.build.execute import BuildRun, build_profiles
+
+    project = _project(tmp_path, "incremental = true\n")
+    engine = _engine()
+    engine.build_script = [[{"stream": "STEP 1/9: FROM x\n"}, {"stream": "e" * 64 + "\n"}]]
+    engine.add(ImageRecord(id="e" * 64))
+    run = BuildRun(project=project, cache=HashCache(None))
+    sent: list[str] = []
+
+    @contextmanager
+    def display(profile: Profile):  # type: ignore[no-untyped-def]
+        yield lambda event: None
+
+    first = build_profiles(engine, [project.profile("app")], run, display,
+                           on_plan=lambda p: sent.append(p.extra[p.dockerfile].decode()))  # type: ignore[union-attr]
+    [(params, _), _label_step] = engine.called("build")
+    assert str(params["dockerfile"]).startswith(".imgctl-") and " AS cached" not in sent[0]
+    second = build_profiles(engine, [project.profile("app")], run, display,
+                            on_plan=lambda p: sent.append(p.extra[p.dockerfile].decode()))  # type: ignore[union-attr]
+    assert f"FROM {first[0].image_id} AS cached\n" in sent[1]  # it would restore from the first build...
+    assert second[0].up_to_date and second[0].image_id == first[0].image_id  # ...but nothing changed
+    assert len(engine.called("build")) == 2
