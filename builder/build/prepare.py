@@ -30,14 +30,21 @@ if TYPE_CHECKING:
 
 
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
-    """The ignore file's rules (the one buildah would pick, read in the profile's dialect), plus the profile's own
-    `ignore` patterns."""
+    """The ignore file's rules (the one buildah would pick, read in the profile's dialect), then an S2I source's
+    `.s2iignore`, plus the profile's own `ignore` patterns."""
     ignore_file = find_ignore_file(profile.context, profile.containerfile)  # S2I (None): the context's file
     dialect = profile.ignore_dialect
     if ignore_file is not None:
         rules = IgnoreRules.load(ignore_file, dialect=dialect)
     else:
         rules = IgnoreRules.from_patterns((), dialect=dialect)
+    if profile.containerfile is None:
+        # S2I: s2i leaves out what the source's .s2iignore names; read as more ignore-file lines (docs/s2i.md).
+        from builder.s2i.source import IGNORE_FILE, ignore_patterns
+
+        s2i_patterns = ignore_patterns(profile.context)
+        if s2i_patterns:
+            rules = rules.extended(s2i_patterns, origin=profile.context / IGNORE_FILE)
     if profile.ignore:
         rules = rules.extended(profile.ignore, origin=profile.file)
     return rules, ignore_file

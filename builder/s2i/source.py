@@ -15,6 +15,7 @@ from builder.s2i.scripts import SCRIPTS
 
 SCRIPTS_DIR = ".s2i/bin"  # relative to the context, as the generated COPY names it
 ENVIRONMENT_FILE = ".s2i/environment"
+IGNORE_FILE = ".s2iignore"  # s2i deletes what it names from the source before the build
 # Whatever an ENV instruction takes as a name: no '=', no whitespace, not empty.
 _NAME = re.compile(r"[^=\s]+\Z")
 
@@ -65,3 +66,16 @@ def read_environment(path: Path) -> tuple[tuple[str, str], ...]:
                               hint="one variable per line, e.g. APP_MODULE=app:main; '#' starts a comment")
         found.append((name, value.strip()))
     return tuple(found)
+
+
+def ignore_patterns(context: Path) -> tuple[str, ...]:
+    """The `.s2iignore` lines (trimmed; blank lines and '#' comments skipped), for the build's ignore rules."""
+    path = context / IGNORE_FILE
+    if not path.is_file():
+        return ()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {IGNORE_FILE}: {error}", file=path) from None
+    lines = (line.strip(" ") for line in text.splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))

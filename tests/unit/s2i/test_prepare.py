@@ -230,3 +230,13 @@ def test_the_build_orchestration_builds_once_and_then_skips_an_incremental_profi
     assert f"FROM {first[0].image_id} AS cached\n" in sent[1]  # it would restore from the first build...
     assert second[0].up_to_date and second[0].image_id == first[0].image_id  # ...but nothing changed
     assert len(engine.called("build")) == 2
+
+
+def test_the_sources_s2iignore_keeps_files_out_of_what_is_sent(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (tmp_path / "app" / "debug.log").write_text("x")
+    (tmp_path / "app" / ".s2iignore").write_text("*.log\n")
+    profile = project.profile("app")
+    built = plan(profile, project, base_images_of(profile, _engine()))
+    assert "debug.log" not in {entry.path for entry in built.snapshot.entries}
+    assert "*.log" in built.params["excludes"]  # type: ignore[operator]  # the service leaves it out too

@@ -54,3 +54,11 @@ def test_a_line_s2i_would_silently_drop_is_refused_with_its_line(tmp_path: Path,
         read_source(tmp_path)
     assert (caught.value.file, caught.value.line) == (path, 2)
     assert caught.value.message == f"expected NAME=VALUE, got {line!r}"
+
+
+def test_s2iignore_lines_are_read_as_s2i_reads_them(tmp_path: Path) -> None:
+    from builder.s2i.source import ignore_patterns
+
+    assert ignore_patterns(tmp_path) == ()
+    (tmp_path / ".s2iignore").write_text("# comment\n\n  *.log  \nbuild\n!build/keep.txt\n")
+    assert ignore_patterns(tmp_path) == ("*.log", "build", "!build/keep.txt")
