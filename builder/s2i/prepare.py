@@ -82,7 +82,7 @@ def _builder_image(profile: Profile, ref: str, engine: Engine, pulling: Pulling 
     must be read before the build, which would otherwise be the one to pull it."""
     record = engine.inspect_image(ref)
     wanted = profile.pull in ("always", "newer") or (record is None and profile.pull == "missing")
-    if pulling is not None and wanted:
+    if pulling is not None and wanted and _has_registry(ref):
         _pull(profile, ref, engine, pulling)
         record = engine.inspect_image(ref)
     if record is None:
@@ -92,14 +92,18 @@ def _builder_image(profile: Profile, ref: str, engine: Engine, pulling: Pulling 
     return record
 
 
+def _has_registry(ref: str) -> bool:
+    """Whether a pull could fetch `ref`: a localhost/ or short name (imgctl reads both as local) cannot."""
+    repository = refs.split_reference(ref)[0]
+    return "/" in repository and refs.registry_of(repository) != refs.LOCAL_DOMAIN
+
+
 def _pull(profile: Profile, ref: str, engine: Engine, pulling: Pulling) -> None:
     from builder.registry.credentials import lookup  # only when a pull is needed: it reads auth files
 
     repository = refs.split_reference(ref)[0]
     registry = refs.registry_of(repository)
-    credential = None
-    if registry != refs.LOCAL_DOMAIN and "/" in repository:
-        credential = lookup(repository, env=pulling.env, authfile=pulling.authfile).credential
+    credential = lookup(repository, env=pulling.env, authfile=pulling.authfile).credential
     # The libpod pull endpoint reads the profile's words as they are (its "newer" is the build API's "ifnewer").
     for message in engine.pull(ref, auth_header=credential.x_registry_auth() if credential else None,
                                tls_verify=profile.registry(registry).verify, policy=profile.pull):

@@ -240,3 +240,10 @@ def test_the_sources_s2iignore_keeps_files_out_of_what_is_sent(tmp_path: Path) -
     built = plan(profile, project, base_images_of(profile, _engine()))
     assert "debug.log" not in {entry.path for entry in built.snapshot.entries}
     assert "*.log" in built.params["excludes"]  # type: ignore[operator]  # the service leaves it out too
+
+
+def test_a_local_builder_is_never_pulled(tmp_path: Path) -> None:
+    engine = FakeEngine(remote={BUILDER: _remote_builder()})
+    with pytest.raises(BuildError, match="not present locally"):
+        generated_containerfile(_profile(tmp_path), engine, Pulling(env={}))
+    assert engine.called("pull") == []
