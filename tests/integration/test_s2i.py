@@ -26,7 +26,9 @@ COPY s2i/ /usr/libexec/s2i/
 RUN mkdir -p /tmp /opt/app-root/src && chmod 1777 /tmp && chown -R 1001:0 /opt/app-root && chmod -R g=u /opt/app-root
 ENV APP_ROOT=/opt/app-root HOME=/opt/app-root/src
 WORKDIR /opt/app-root/src
-LABEL io.openshift.s2i.scripts-url="image:///usr/libexec/s2i" io.k8s.description="imgctl's test S2I builder"
+EXPOSE 8080
+LABEL io.openshift.s2i.scripts-url="image:///usr/libexec/s2i" io.k8s.description="imgctl's test S2I builder" \
+      io.k8s.display-name="busybox S2I" io.openshift.expose-services="8080:http" io.openshift.tags="builder,busybox"
 USER 1001
 """,
     # The build counter lives in /opt/app-root/cache: save-artifacts hands it to the next build, which counts on.
@@ -49,7 +51,7 @@ chmod -R g=u /opt/app-root
 echo "run: uid=$(id -u) gid=$(id -g) greeting=$GREETING builds=$(cat /opt/app-root/cache/count)"
 touch /opt/app-root/src/written-at-run-time && echo "run: app root writable"
 [ -n "$ONCE" ] && exit 0
-exec httpd -f -p 8080 -h /opt/app-root/src
+exec /bin/sh /opt/app-root/src/app.sh
 """,
     "s2i/save-artifacts": """\
 #!/bin/sh
@@ -79,6 +81,8 @@ class Project:
         self.image = f"imgctl-it/s2i-{uuid.uuid4().hex[:8]}"
         files = {
             "app/index.html": "<h1>hello</h1>\n",
+            # The application the run script hands PID 1 to: it stops cleanly on SIGTERM, as OpenShift asks.
+            "app/app.sh": "#!/bin/sh\nhttpd -f -p 8080 -h /opt/app-root/src &\ntrap 'kill $!; exit 0' TERM INT\nwait\n",
             "app/.s2i/environment": '# the greeting\nGREETING=hello $USER "world"\n',
             "profiles/app.toml": f'image = "{self.image}"\nstrategy = "s2i"\nbuilder = "{BUILDER}"\n'
                                  f'context = "app"\n{profile}',
@@ -137,6 +141,26 @@ def test_an_s2i_build_runs_assemble_and_its_image_runs_the_run_script_as_1001(pr
                                      "ls", "-lna", "/tmp/src", "/opt/app-root/src/index.html").stdout
     assert " 1001 " in listing and "index.html" in listing and ".s2i" in listing
     assert ".imgctl-" not in listing  # the generated Containerfile travels in the tar but is never copied
+
+
+def test_the_image_serves_as_an_arbitrary_uid_and_stops_on_sigterm(project: Project) -> None:
+    project.build()
+    service = project.service
+    container = service.podman("run", "-d", "--user", OPENSHIFT_USER, f"{project.image}:latest").stdout.strip()
+    try:
+        processes = ""
+        for _ in range(100):  # until the run script has exec'd the application (no clock asserted)
+            processes = service.podman("exec", container, "ps", "-o", "pid,args", check=False).stdout
+            if "httpd" in processes:
+                break
+        assert "1 /bin/sh /opt/app-root/src/app.sh" in processes  # run exec'd: the application is PID 1
+        page = service.podman("exec", container, "wget", "-qO-", "http://127.0.0.1:8080/index.html").stdout
+        assert page == "<h1>hello</h1>\n"
+        service.podman("stop", "-t", "30", container)
+        state = service.podman("inspect", "--format", "{{.State.ExitCode}}", container).stdout.strip()
+        assert state == "0"  # stopped by its own SIGTERM handler, not killed (137) after the grace period
+    finally:
+        service.podman("rm", "-f", container, check=False)
 
 
 def test_show_containerfile_prints_what_is_built(project: Project) -> None:
