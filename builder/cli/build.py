@@ -19,6 +19,7 @@ from builder.cli.options import (
     SET_OPTION,
     TLS_VERIFY_OPTION,
     TO_OPTION,
+    GlobalOptions,
     PushFlags,
     global_options,
     overrides,
@@ -142,7 +143,8 @@ def build_command(
             print_push_summary(pushed)
 
 
-def _s2i_bases(options: Any, profile: Profile) -> prepare.BaseImages | None:
+def _s2i_bases(options: GlobalOptions, profile: Profile) -> prepare.BaseImages | None:
+    """An S2I profile's base images, its generated Containerfile included (inspect only); None for the others."""
     if profile.strategy != "s2i":
         return None
     from builder.build import prepare
