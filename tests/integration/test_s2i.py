@@ -227,7 +227,7 @@ def test_dry_run_and_context_show_what_an_s2i_build_sends(project: Project) -> N
     human = project.imgctl("build", "app", "--dry-run")
     assert "containerfile  generated (strategy = s2i)" in human
     sent = json.loads(project.imgctl("context", "app", "--json"))
-    assert sorted(sent["files"]) == [".s2i/environment", "index.html"]  # COPY . /tmp/src reads it all
+    assert sorted(sent["files"]) == [".s2i/environment", "app.sh", "index.html"]  # COPY . /tmp/src reads it all
     assert project.service.podman("image", "exists", f"{project.image}:latest", check=False).returncode == 1
 
 
