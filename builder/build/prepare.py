@@ -149,9 +149,14 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
 
     Returns the predicate (a reason, or None) and warnings about sources that could not be read literally.
     """
+    return named_by(Document.read(profile.containerfile))
+
+
+def named_by(document: Document) -> tuple[Callable[[str, bool], str | None], list[str]]:
+    """`named_by_containerfile` for a Containerfile not on disk yet (`imgctl init` proposes before it writes)."""
     sources: list[Source] = []
     warnings: list[str] = []
-    for instruction in Document.read(profile.containerfile).instructions:
+    for instruction in document.instructions:
         if instruction.keyword not in ("COPY", "ADD") or any(flag.startswith("--from") for flag in instruction.flags):
             continue
         for raw in instruction.args[:-1]:

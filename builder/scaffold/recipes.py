@@ -76,6 +76,7 @@ def _python(detection: Detection, directory: Path, minimal: bool) -> Recipe:
     image = f"{REGISTRY}/python-311:1"
     venv = f"{APP_ROOT}/venv"
     create = f"python3 -m venv {venv}"
+    build: tuple[str, ...]
     if (directory / "requirements.txt").is_file() or not (directory / "pyproject.toml").is_file():
         build = ("COPY requirements.txt ./",
                  f"RUN {create} \\\n && {venv}/bin/pip install --no-cache-dir -r requirements.txt",
