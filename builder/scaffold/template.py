@@ -3,9 +3,10 @@ runtime shares (docs/init.md, "The Containerfile").
 
 Two stages. The build stage starts from the UBI language image with its compilers and package managers,
 runs as that image's build user and leaves the application in known paths. The runtime stage starts from
-the smallest UBI image that runs it, copies only those paths, gives the application directory to group 0 with group = owner permissions, and runs as the
-numeric USER 1001: OpenShift starts the container as a random UID in group 0, which can then use it. Both
-base images are build arguments, so an offline machine or a test can swap in a local stand-in.
+the smallest UBI image that runs it, copies only those paths, gives the application directory to group 0
+with group = owner permissions, and runs as the numeric USER 1001: OpenShift starts the container as a
+random UID in group 0, which can then use it. Both base images are build arguments, so an offline machine
+or a test can swap in a local stand-in.
 """
 
 from __future__ import annotations
