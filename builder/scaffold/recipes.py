@@ -28,7 +28,7 @@ SRC = f"{APP_ROOT}/src"
 OUT = f"{APP_ROOT}/out"  # where a build stage puts what the runtime stage copies, when it is not SRC
 PORT = 8080
 USER = 1001  # numeric: OpenShift's S2I builds need it, and any UID in group 0 can then use what it owns
-NODE_SIGTERM = f"{APP_ROOT}/etc/sigterm.cjs"
+NODE_SIGTERM = f"{APP_ROOT}/sigterm.cjs"  # beside the app, not in it: COPY of the app cannot replace it
 # PID 1 gets no default signal action, and node installs none that exits: without this preload `podman stop`
 # and pod deletion wait for SIGKILL. It exits on SIGTERM only when the application listens for none itself.
 NODE_SIGTERM_JS = 'process.once("SIGTERM", () => { if (process.listenerCount("SIGTERM") === 0) process.exit(143); });'
@@ -109,7 +109,8 @@ def _nodejs(detection: Detection, directory: Path, minimal: bool) -> Recipe:
                "RUN npm run build --if-present \\\n && npm prune --omit=dev"),
         copies=((SRC, SRC),), app_dir=SRC, cmd=("node", "--require", NODE_SIGTERM, main),
         env=(("NODE_ENV", "production"), ("PORT", str(PORT))),
-        prepare=(f"mkdir -p {APP_ROOT}/etc", f"printf '%s\\n' '{NODE_SIGTERM_JS}' > {NODE_SIGTERM}"),
+        # /opt/app-root exists in both stand-ins and the real image; a mkdir'd directory would need g=u too.
+        prepare=(f"printf '%s\\n' '{NODE_SIGTERM_JS}' > {NODE_SIGTERM}",),
         notes=notes, minimal_note=_already_smallest(image) if minimal else None)
 
 
@@ -156,7 +157,7 @@ def _go(detection: Detection, directory: Path, minimal: bool) -> Recipe:
         runtime="go", display="Go", builder_image=f"{REGISTRY}/go-toolset:1.22",
         runtime_image=UBI_MICRO if minimal else UBI_MINIMAL,
         build=("COPY go.* ./", "RUN go mod download", "COPY . .",
-               f"RUN CGO_ENABLED=0 go build -trimpath -o {OUT}/app ."),
+               f"RUN mkdir -p {OUT} \\\n && CGO_ENABLED=0 go build -trimpath -o {OUT}/app ."),
         copies=((f"{OUT}/app", binary),), app_dir=SRC, cmd=(binary,), env=(("PORT", str(PORT)),))
 
 
