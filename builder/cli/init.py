@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from builder.cli.options import global_options
+from builder.cli.options import GlobalOptions, global_options
 
 RUNTIME_HELP = "python, nodejs, java, go, php, ruby or dotnet (default: read from the files in DIRECTORY)."
 
@@ -27,4 +27,17 @@ def init_command(
     plan = plan_init(directory, runtime=runtime, minimal=minimal, name=name, profiles_dir=options.profiles_dir,
                      env=options.env)
     written = write_plan(plan, force=force)
-    print_init(plan, written, chosen=runtime is not None)
+    print_init(plan, written, chosen=runtime is not None, profiles_option=_profiles_option(plan.profiles_dir,
+                                                                                        options))
+
+
+def _profiles_option(profiles_dir: Path, options: GlobalOptions) -> str:
+    """What the commands init suggests need to find the profile from here: nothing, or --profiles-dir."""
+    from builder.config.files import find_profiles_dir
+    from builder.errors import ConfigError
+
+    try:
+        found = find_profiles_dir(Path.cwd(), options.profiles_dir, options.env)
+    except ConfigError:
+        found = None
+    return "" if found == profiles_dir else f"--profiles-dir {profiles_dir} "

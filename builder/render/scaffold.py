@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from builder.scaffold.plan import InitPlan, PlannedFile
 
 
-def print_init(plan: InitPlan, written: tuple[PlannedFile, ...], *, chosen: bool) -> None:
+def print_init(plan: InitPlan, written: tuple[PlannedFile, ...], *, chosen: bool, profiles_option: str = "") -> None:
     detection = plan.detection
     if chosen:
         line(f"runtime {detection.runtime} (--runtime)")
@@ -32,7 +32,8 @@ def print_init(plan: InitPlan, written: tuple[PlannedFile, ...], *, chosen: bool
                 line(f"  {rule.pattern}  ({rule.reason})")
     for text in plan.notes:
         note(f"note: {text}")
-    line(f"next: imgctl show {plan.name}; imgctl lint {plan.name}; imgctl build {plan.name}")
+    run = f"imgctl {profiles_option}"
+    line(f"next: {run}show {plan.name}; {run}lint {plan.name}; {run}build {plan.name}")
 
 
 def _shown(path: Path) -> str:

@@ -82,9 +82,9 @@ def plan_init(directory: Path, *, runtime: str | None = None, minimal: bool = Fa
                            containerfile=CONTAINERFILE if context == "." else f"{context}/{CONTAINERFILE}")
     proposal = _ignore_proposal(directory, text, profiles)
     files = (
-        _planned(directory / CONTAINERFILE, "Containerfile", text),
-        _planned(profiles / f"{name}.toml", "profile", profile),
-        _planned(proposal.path, "ignore file", proposal.text),
+        _planned(directory / CONTAINERFILE, "Containerfile", text, directory, root),
+        _planned(profiles / f"{name}.toml", "profile", profile, root),
+        _planned(proposal.path, "ignore file", proposal.text, directory, root),
     )
     notes = made.notes + ((made.minimal_note,) if made.minimal_note else ()) + proposal.warnings
     return InitPlan(directory=directory, name=name, detection=detection, recipe=made, profiles_dir=profiles,
@@ -110,12 +110,14 @@ def write_plan(plan: InitPlan, *, force: bool = False) -> tuple[PlannedFile, ...
                                   hint="run imgctl init again")
             write_bytes(planned.path, planned.data, key=planned.kind)
             done.append(planned)
-    except (OSError, ConfigError) as error:
+    except OSError as error:
         _undo(done, plan.profiles_dir if made_dir else None)
-        if isinstance(error, ConfigError):
-            raise
-        raise ConfigError(f"cannot write {getattr(error, 'filename', None) or 'the files'}: "
-                          f"{error.strerror or error}; nothing was written") from None
+        raise ConfigError(f"cannot write {error.filename or 'the files'}: {error.strerror or error}; "
+                          "nothing was written") from None
+    except BaseException:
+        # ConfigError, and Ctrl-C (Interrupted) too: what was written is taken back before the error is shown.
+        _undo(done, plan.profiles_dir if made_dir else None)
+        raise
     return tuple(done)
 
 
@@ -162,8 +164,21 @@ def _ignore_proposal(directory: Path, text: str, profiles: Path) -> Proposal:
     return propose(directory, directory / CONTAINERFILE, needed, base=base)
 
 
-def _planned(path: Path, kind: str, text: str) -> PlannedFile:
+def _planned(path: Path, kind: str, text: str, *roots: Path) -> PlannedFile:
+    _refuse_outside_link(path, roots)
     return PlannedFile(path=path, kind=kind, text=text, existing=_read(path))
+
+
+def _refuse_outside_link(path: Path, roots: tuple[Path, ...]) -> None:
+    """A symlink is written through (a Containerfile linked to docker/Containerfile is fine), but only when it
+    stays in the project: a cloned repository must not make `init --force` overwrite a file elsewhere."""
+    if not path.is_symlink():
+        return
+    target = Path(os.path.realpath(path))
+    if any(target == root or root in target.parents for root in (Path(os.path.realpath(r)) for r in roots)):
+        return
+    raise ConfigError(f"{path} is a symlink to {target}, outside the project; imgctl init does not write there",
+                      file=path, hint="replace the link with a regular file, or point it inside the project")
 
 
 def _read(path: Path) -> bytes | None:

@@ -49,7 +49,10 @@ def test_ambiguity_is_exit_2_with_what_was_found(tmp_path: Path) -> None:
     done = imgctl("init", str(tmp_path), cwd=tmp_path.parent)
     assert done.returncode == 2
     assert "php: composer.json; ruby: Gemfile" in done.stderr and "--runtime" in done.stderr
-    assert imgctl("init", str(tmp_path), "--runtime", "ruby", cwd=tmp_path.parent).returncode == 0
+    done = imgctl("init", str(tmp_path), "--runtime", "ruby", cwd=tmp_path.parent)
+    assert done.returncode == 0
+    # From the parent, `imgctl show` would not find tmp_path/profiles: the suggested commands say where it is.
+    assert f"next: imgctl --profiles-dir {tmp_path / 'profiles'} show {tmp_path.name.lower()}" in done.stdout
 
 
 def test_notes_go_to_stderr(tmp_path: Path) -> None:

@@ -95,12 +95,31 @@ def test_running_again_changes_nothing_and_is_no_conflict(tmp_path: Path) -> Non
 def test_a_failed_write_undoes_the_ones_before_it(tmp_path: Path) -> None:
     root = app(tmp_path / "web", {**NODE, "Containerfile": "FROM scratch\n"})
     # The ignore file is a link into a directory that does not exist: the last write fails.
-    (root / ".containerignore").symlink_to(tmp_path / "gone" / "ignore")
+    (root / ".containerignore").symlink_to(root / "gone" / "ignore")
     before = snapshot(root)
     with pytest.raises(ConfigError):
         write_plan(plan_init(root), force=True)
     assert snapshot(root) == before
     assert not (root / "profiles").exists()  # made by this run, so removed with it
+
+
+def test_links_out_of_the_project_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("precious\n")
+    root = app(tmp_path / "web", NODE)
+    (root / "Containerfile").symlink_to(elsewhere)
+    with pytest.raises(ConfigError) as raised:
+        plan_init(root)
+    assert "outside the project" in str(raised.value)
+    assert elsewhere.read_text() == "precious\n"
+    # Inside the project a link is written through.
+    (root / "Containerfile").unlink()
+    (root / "docker").mkdir()
+    (root / "docker" / "Containerfile").write_text("FROM scratch\n")
+    (root / "Containerfile").symlink_to("docker/Containerfile")
+    write_plan(plan_init(root), force=True)
+    assert (root / "Containerfile").is_symlink()
+    assert (root / "docker" / "Containerfile").read_text().startswith("# web: a Node.js 20 application")
 
 
 def test_profile_goes_to_the_profiles_dir_found_above_with_paths_from_the_root(tmp_path: Path) -> None:
