@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from builder.scaffold.recipes import NODE_SIGTERM_JS
 from tests.integration.conftest import BASE_IMAGE, PodmanService, _unavailable
 from tests.integration.scaffold_tools import toolbox_containerfile, write_tools
 
@@ -99,6 +100,11 @@ def test_generated_containerfile_builds_and_suits_an_arbitrary_uid(
             assert _run(podman_service, image, f"test -e {path}").returncode == 0, f"{path} missing"
         for path in absent:
             assert _run(podman_service, image, f"test -e {path}").returncode != 0, f"{path} should be gone"
+
+        if runtime == "nodejs":
+            # The preload tests/unit/scaffold/test_stop.py runs as PID 1, as the printf in the RUN wrote it.
+            preload = _run(podman_service, image, "cat /opt/app-root/sigterm.cjs")
+            assert preload.stdout == NODE_SIGTERM_JS + "\n"
 
         app_dir = shown["writable_paths"][0]
         # As OpenShift runs it: a UID with no passwd entry, group 0. It writes in the application directory,
