@@ -42,3 +42,9 @@ def test_the_rules_do_fire_on_a_broken_copy(tmp_path: Path) -> None:
     path.write_text(text.replace(fix, "").replace("USER 1001\nEXPOSE", "USER 0\nEXPOSE"))
     codes = {f.code for f in rules.check(subject_of(tmp_path, "svc")) if f.level in ("error", "warning")}
     assert {"OS103", "OS105"} <= codes
+
+
+def test_containerfile_example_has_no_openshift_finding_at_warning_or_above() -> None:
+    root = Path(__file__).resolve().parents[3]
+    findings = rules.check(subject_of(root, "example"))
+    assert [(f.code, f.message) for f in findings if f.level in ("error", "warning")] == []
