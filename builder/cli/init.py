@@ -13,10 +13,12 @@ RUNTIME_HELP = "python, nodejs, java, go, php, ruby or dotnet (default: read fro
 
 def init_command(
     ctx: typer.Context,
-    directory: Path = typer.Argument(Path("."), help="The application's directory: the build context."),
+    directory: Path = typer.Argument(Path("."), metavar="[DIRECTORY]",
+                                     help="The application's directory: the build context."),
     runtime: str | None = typer.Option(None, "--runtime", metavar="RUNTIME", help=RUNTIME_HELP),
     minimal: bool = typer.Option(False, "--minimal", help="The smallest runtime image (ubi-micro for Go)."),
-    name: str | None = typer.Option(None, "--name", help="Profile and image name (default: the directory's name)."),
+    name: str | None = typer.Option(None, "--name", metavar="NAME",
+                                    help="Profile and image name (default: the directory's name)."),
     force: bool = typer.Option(False, "--force", help="Replace files that exist (otherwise nothing is written)."),
 ) -> None:
     """Write a Containerfile (UBI, OpenShift-ready), profiles/NAME.toml and a .containerignore for DIRECTORY."""
