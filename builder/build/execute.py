@@ -275,18 +275,21 @@ def build_profiles(
     *,
     on_plan: Callable[[BuildPlan], None] | None = None,
     on_result: Callable[[BuildResult], None] | None = None,
-    documents: Sequence[Document] | None = None,
+    documents: Sequence[Document | None] | None = None,
 ) -> list[BuildResult]:
     """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify.
 
     `documents`: the profiles' Containerfiles if they were read already (by the lint before the build), in
-    the order of `profiles`; the build uses those bytes rather than reading the files again.
+    the order of `profiles` (None for one not read: an S2I profile's is generated here); the build uses those
+    bytes rather than reading the files again.
     """
     from builder.build import prepare
+    from builder.s2i.prepare import Pulling
 
     results = []
     for index, profile in enumerate(profiles):
-        bases = prepare.base_images_of(profile, engine, documents[index] if documents is not None else None)
+        document = documents[index] if documents is not None else None
+        bases = prepare.base_images_of(profile, engine, document, pulling=Pulling(run.project.env, run.authfile))
         plan = prepare.plan(profile, run.project, bases, walk_all=False)
         for note in plan.notes:
             log.debug("%s: %s", profile.name, note)

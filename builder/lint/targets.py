@@ -33,10 +33,30 @@ class Target:
         return f"{self.subject.file} (profile {self.profile})" if self.profile else self.subject.file
 
 
-def profile_target(profile: Profile, document: Document | None = None, settings: LintSettings | None = None) -> Target:
+@dataclass(frozen=True)
+class Unlinted:
+    """A profile with no Containerfile to lint (S2I: imgctl generates it at build time); its report says why."""
+
+    profile: str
+    settings: LintSettings
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return f"profile {self.profile}"
+
+
+S2I_REASON = ("an S2I profile: imgctl generates its Containerfile from the builder image when it builds; "
+              "there is no file of the project's to lint")
+
+
+def profile_target(profile: Profile, document: Document | None = None,
+                   settings: LintSettings | None = None) -> Target | Unlinted:
     """A profile's Containerfile (`document`: as the build read it; else read now, once) and its facts."""
-    document = document if document is not None else Document.read(profile.containerfile)
     settings = settings or profile.lint
+    if profile.containerfile is None:
+        return Unlinted(profile.name, settings, S2I_REASON)
+    document = document if document is not None else Document.read(profile.containerfile)
     subject = Subject(
         document=document,
         file=_shown(profile.containerfile, profile.root),
@@ -46,6 +66,7 @@ def profile_target(profile: Profile, document: Document | None = None, settings:
         writable_paths=profile.writable_paths,
         policy=settings.policy,
         trusted_registries=settings.trusted_registries,
+        labels=MappingProxyType(dict(profile.labels)),
     )
     return Target(subject, settings, profile.name)
 
@@ -68,7 +89,7 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def resolve(names: Sequence[str], project: Callable[[], Project], sets: Sequence[str] = (),
-            extra: Mapping[str, Any] | None = None) -> list[Target]:
+            extra: Mapping[str, Any] | None = None) -> list[Target | Unlinted]:
     """The targets `names` mean (none: every profile). A name with a '/' is a path; otherwise a profile when
     profiles/NAME.toml exists, else a file of that name. `project` locates the project (raising ConfigError
     without one); it is called only when a profile is involved, so bare paths work outside any project.
@@ -95,7 +116,7 @@ def resolve(names: Sequence[str], project: Callable[[], Project], sets: Sequence
             raise ConfigError(f"no profiles in {where.profiles_dir}", hint="name a Containerfile: imgctl lint PATH")
     elif sets and all(_is_path(name) or _bare(where, name) for name in names):
         raise ConfigError("--set changes profiles, and only Containerfiles were named", key="--set")
-    found = []
+    found: list[Target | Unlinted] = []
     for name in names:
         if _is_path(name) or _bare(where, name):
             path = Path(name)

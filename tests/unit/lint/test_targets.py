@@ -8,7 +8,7 @@ import pytest
 
 from builder.config.project import Project
 from builder.errors import ConfigError
-from builder.lint.targets import check_mode, resolve
+from builder.lint.targets import Target, Unlinted, check_mode, resolve
 
 
 def make(tmp_path: Path) -> Project:
@@ -82,3 +82,28 @@ def test_check_mode() -> None:
     with pytest.raises(ConfigError) as raised:
         check_mode("strict")
     assert raised.value.key == "--lint"
+
+
+def test_an_s2i_profile_has_nothing_to_lint_and_its_report_says_why(tmp_path: Path) -> None:
+    from builder.lint.run import Linter, lint
+    from builder.lint.targets import S2I_REASON
+
+    project = make(tmp_path)
+    (tmp_path / "profiles" / "s2i.toml").write_text(
+        'image = "team/s2i"\nstrategy = "s2i"\nbuilder = "registry.example.com/ubi9/python-311"\n')
+    found = resolve([], lambda: project)
+    assert [type(target).__name__ for target in found] == ["Target", "Unlinted", "Target"]  # api, s2i, web
+    unlinted = found[1]
+    assert isinstance(unlinted, Unlinted) and unlinted.profile == "s2i"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    reports = lint([unlinted], Linter.find({"PATH": str(empty)}, beside=empty), rules=lambda subject: [])
+    assert [(r.subject, r.findings, r.notes, r.exit_code) for r in reports] == [
+        ("profile s2i", (), (S2I_REASON,), 0)]
+
+
+def test_a_profiles_labels_reach_the_subject(tmp_path: Path) -> None:
+    project = make(tmp_path)
+    (tmp_path / "profiles" / "web.toml").write_text('image = "team/web"\n[labels]\nvendor = "ACME"\n')
+    [target] = resolve(["web"], lambda: project)
+    assert isinstance(target, Target) and dict(target.subject.labels) == {"vendor": "ACME"}
