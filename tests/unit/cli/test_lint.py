@@ -182,3 +182,14 @@ def test_the_lint_path_loads_neither_podman_nor_the_progress_display(project: Pa
         done = subprocess.run([sys.executable, "-c", probe, fmt], cwd=project, capture_output=True, text=True)
         loaded = next(line for line in done.stderr.splitlines() if line.startswith("LOADED"))
         assert loaded.split()[1:] == (["rich"] if rich else []), loaded
+
+
+def test_imgctl_pragmas_silence_imgctls_rules_and_leave_hadolints(tmp_path: Path, hadolint_binary: Path) -> None:
+    base = "FROM registry.access.redhat.com/ubi9/ubi-minimal:9.4\n"
+    (tmp_path / "plain").write_text(base + "USER app\nCMD [\"x\"]\n")
+    (tmp_path / "pragma").write_text(base + "# imgctl ignore=OS104\nUSER app\nCMD [\"x\"]\n")
+    codes = {name: {(f["code"], f["source"]) for f in findings(imgctl("lint", f"./{name}", "-f", "json", cwd=tmp_path))}
+             for name in ("plain", "pragma")}
+    assert ("OS104", "imgctl") in codes["plain"]  # a non-numeric USER
+    assert ("OS104", "imgctl") not in codes["pragma"]
+    assert ("DL3066", "hadolint") in codes["pragma"]  # hadolint's own rule stays: `# hadolint ignore=` is its pragma
