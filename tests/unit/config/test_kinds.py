@@ -7,9 +7,12 @@ import pytest
 from builder.config.kinds import (
     SEVERAL_PLATFORMS,
     Boolean,
+    Integer,
     Invalid,
     Platforms,
+    Section,
     StringList,
+    StringTable,
     choice,
     platforms_of,
     toml_type,
@@ -65,3 +68,42 @@ def test_platforms_one_at_most() -> None:
     with pytest.raises(Invalid) as caught:
         kind.check(["linux/amd64", "Linux/arm64"])
     assert caught.value.sub == (1,)
+
+
+def test_integer_checks_type_and_range() -> None:
+    kind = Integer(minimum=1, maximum=600)
+    kind.check(10)
+    for value, message in ((True, "got boolean"), ("10", "got string"), (0, "from 1 to 600, got 0")):
+        with pytest.raises(Invalid, match=message):
+            kind.check(value)
+    assert kind.parse(" 42 ") == 42
+    with pytest.raises(Invalid, match="expected an integer, got 'x'"):
+        kind.parse("x")
+
+
+def test_section_checks_each_entry_with_its_kind_and_names_the_entry() -> None:
+    section = Section(entries={"grace": Integer(minimum=1), "kind": choice("service", "job")})
+    section.check({"grace": 5, "kind": "job"})
+    with pytest.raises(Invalid) as caught:
+        section.check({"grace": "5"})
+    assert caught.value.sub == ("grace",) and "expected an integer" in caught.value.message
+    with pytest.raises(Invalid, match=r"unknown setting 'grac' \(did you mean 'grace'\?\)"):
+        section.check({"grac": 5})
+
+
+def test_section_parses_set_text_with_the_entry_kind() -> None:
+    section = Section(entries={"grace": Integer(), "ignore": StringList()})
+    assert section.parse_entry("grace", "7") == 7
+    assert section.parse_entry("ignore", "DL3008, OS104") == ["DL3008", "OS104"]
+    with pytest.raises(Invalid) as caught:
+        section.parse_entry("grace", "soon")
+    assert caught.value.sub == ("grace",)
+
+
+def test_string_table_with_values_refuses_others() -> None:
+    table = StringTable(values=("error", "warning"))
+    table.check({"DL3008": "error"})
+    with pytest.raises(Invalid, match="expected one of 'error', 'warning', got 'eror'"):
+        table.check({"DL3008": "eror"})
+    with pytest.raises(Invalid, match="got 'x'"):
+        table.parse_entry("DL3008", "x")

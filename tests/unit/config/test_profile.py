@@ -415,3 +415,53 @@ def test_ignore_dialect(project: Project) -> None:
         project.error("api"), file=(project.profiles / "api.toml").resolve(), line=2, key="ignore_dialect",
         message="expected one of 'buildah', 'moby', got 'docker'", hint='ignore_dialect = "moby"',
     )
+
+
+# --- the [lint] and [verify] tables ---------------------------------------------------------------------
+
+
+def test_lint_and_verify_tables_are_typed_with_defaults(project: Project) -> None:
+    project.write("api", 'image = "api"\n[lint]\nignore = ["DL3008"]\noverride = { OS106 = "error" }\n'
+                         '[verify]\nkind = "job"\ngrace = 3\nskip = { OS214 = "a batch job" }\n')
+    profile = project.load("api")
+    assert profile.lint.ignore == ("DL3008",)
+    assert dict(profile.lint.override) == {"OS106": "error"}
+    lint = profile.lint
+    assert (lint.failure_threshold, lint.policy, lint.on_build) == ("warning", "openshift", "warn")
+    assert (profile.verify.kind, profile.verify.grace, profile.verify.user) == ("job", 3, "1000680000:0")
+    assert dict(profile.verify.skip) == {"OS214": "a batch job"}
+    policy = profile.lint.findings_policy()
+    assert policy.ignore == frozenset({"DL3008"}) and policy.failure_threshold == "warning"
+
+
+def test_a_child_replaces_one_lint_entry_and_keeps_the_others(project: Project) -> None:
+    project.write("base", 'image = "api"\n[lint]\nignore = ["DL3008"]\nfailure_threshold = "error"\n')
+    project.write("api", 'extends = "base"\n[lint]\nignore = ["OS106"]\n')
+    profile = project.load("api")
+    assert (profile.lint.ignore, profile.lint.failure_threshold) == (("OS106",), "error")
+
+
+def test_set_parses_a_lint_entry_with_its_kind(project: Project) -> None:
+    project.write("api", 'image = "api"\n')
+    profile = project.load("api", "lint.ignore=DL3008,OS104", "verify.grace=4")
+    assert profile.lint.ignore == ("DL3008", "OS104") and profile.verify.grace == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "message"),
+    [
+        ('image = "api"\n[lint]\nignor = []\n', 3, "lint.ignor", "unknown setting 'ignor' (did you mean 'ignore'?)"),
+        ('image = "api"\n[lint]\nignore = ["DL 3008"]\n', 3, "lint.ignore[0]", "expected a rule code"),
+        ('image = "api"\n[lint]\noverride = { DL3008 = "fatal" }\n', 3, "lint.override.DL3008", "got 'fatal'"),
+        ('image = "api"\n[verify]\ngrace = 0\n', 3, "verify.grace", "from 1 to 600, got 0"),
+        ('image = "api"\n[verify]\nuser = "app"\n', 3, "verify.user", "UID or UID:GID"),
+        ('image = "api"\nwritable_paths = ["data"]\n', 2, "writable_paths[0]", "an absolute path"),
+    ],
+)
+def test_lint_and_verify_errors_name_file_line_and_key(
+    project: Project, text: str, line: int, key: str, message: str
+) -> None:
+    project.write("api", text)
+    error = project.error("api")
+    assert error.line == line and error.key == key, str(error)
+    assert message in error.message
