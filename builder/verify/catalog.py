@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from builder.findings.formats import RuleText
 from builder.findings.model import Finding
 
 CONFIG, FILESYSTEM, RUN = "config", "filesystem", "run"
@@ -70,3 +71,8 @@ class Outcome:
 def finding(code: str, subject: str, message: str, hint: str = "", level: str | None = None) -> Finding:
     """A finding of check `code` about the image `subject`, at the check's level unless `level` says otherwise."""
     return Finding(code=code, level=level or CHECKS[code].level, message=message, file=subject, hint=hint)
+
+
+def rule_texts() -> dict[str, RuleText]:
+    """The checks as SARIF rule metadata."""
+    return {code: RuleText(title=info.title, help=info.help) for code, info in CHECKS.items()}

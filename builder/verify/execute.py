@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from builder.config.profile import Profile
 from builder.config.sections import VerifySettings
 from builder.engine.protocol import Engine, ImageRecord
 from builder.errors import ConfigError
@@ -34,6 +35,12 @@ class Target:
     writable_paths: tuple[str, ...] = ()
     run: bool = True
     failure_threshold: str | None = None  # the command line's, over the profile's
+
+
+def profile_target(profile: Profile, ref: str, *, run: bool = True, failure_threshold: str | None = None) -> Target:
+    """The target for a profile's image `ref` (its id, or a tag), reported under the profile's first tag."""
+    return Target(ref=ref, subject=profile.refs[0], settings=profile.verify, writable_paths=profile.writable_paths,
+                  run=run, failure_threshold=failure_threshold)
 
 
 def skipped_checks(target: Target) -> dict[str, str]:
