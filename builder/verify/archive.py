@@ -59,7 +59,7 @@ def read_layer(diff_id: str, stream: IO[bytes], tar_size: int = 0) -> Layer:
     layer = Layer(diff_id=diff_id, tar_size=tar_size)
     with tarfile.open(fileobj=stream, mode="r|") as archive:
         for member in archive:
-            path = posixpath.normpath("/" + member.name.lstrip("./") if member.name not in ("", ".", "./") else "/")
+            path = posixpath.normpath("/" + member.name)  # "./etc/x", "etc/x" and "/etc/x" alike
             parent, name = posixpath.split(path)
             if name == OPAQUE:
                 layer.opaque.append(parent)
