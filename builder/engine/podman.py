@@ -278,10 +278,10 @@ class PodmanEngine:
 
     def remove_container(self, container_id: str) -> None:
         doing = f"removing container {container_id[:12]}"
-        # v=true: the anonymous volumes of the image's VOLUMEs go with it; nothing is left behind.
-        response = self._request(
-            "delete", f"/containers/{container_id}", doing, params={"force": "true", "v": "true", "timeout": "0"}
-        )
+        # The anonymous volumes of the image's VOLUMEs go with it. libpod 4.3 reads `volumes` (seen: with only
+        # the documented `v` they stayed behind); `v` is kept for services that read that.
+        params = {"force": "true", "volumes": "true", "v": "true", "timeout": "0"}
+        response = self._request("delete", f"/containers/{container_id}", doing, params=params)
         if response.status_code != 404:
             self._raise_for_container(response, doing)
 
