@@ -6,9 +6,11 @@ listed in the report with the profile's reason.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from builder.config.profile import Profile
 from builder.config.sections import VerifySettings
@@ -22,6 +24,7 @@ from builder.verify.run import RunSettings, run_checks
 from builder.verify.stack import stack
 
 NO_RUN = "--no-run: the image was not started"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,11 @@ def verify(
         if code not in CHECKS
     ]
     outcomes += [config.CONFIG_CHECKS[code](image, target.subject) for code in wanted if code in config.CONFIG_CHECKS]
-    if any(CHECKS[code].reads == FILESYSTEM for code in wanted):
-        layer_outcomes, layer_notes = _layer_checks(engine, image, target, wanted)
-        outcomes += layer_outcomes
-        notes += layer_notes
+    # The layers are read while the container runs: the export and the run are both mostly waiting.
+    layers = (_InThread(engine, lambda clone: _layer_checks(clone, image, target, wanted))
+              if any(CHECKS[code].reads == FILESYSTEM for code in wanted) else None)
     run_wanted = [code for code in wanted if CHECKS[code].reads == RUN]
+    run_notes: list[str] = []
     if run_wanted:
         settings = RunSettings(kind=target.settings.kind, user=target.settings.user,
                                grace=float(target.settings.grace), wanted=frozenset(run_wanted))
@@ -85,8 +88,41 @@ def verify(
         result = run_checks(engine, image, image.id, target.subject, settings, list(dict.fromkeys(writable)),
                             clock=clock, sleep=sleep)
         outcomes += result.outcomes
-        notes += result.notes
+        run_notes = result.notes
+    if layers is not None:
+        layer_outcomes, layer_notes = layers.result()
+        outcomes += layer_outcomes
+        notes += layer_notes
+    notes += run_notes
     return _report(target, outcomes, skip, notes)
+
+
+class _InThread(Generic[_T]):
+    """`work` on a connection of its own (`Engine.clone`) in a thread; `result()` waits for it.
+
+    If the caller leaves without asking (an error, Ctrl-C), the thread only reads an export and ends with
+    the process: it starts nothing that would need removing.
+    """
+
+    def __init__(self, engine: Engine, work: Callable[[Engine], _T]) -> None:
+        self._engine = engine.clone()
+        self._outcome: list[_T] = []
+        self._failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(work,), name="imgctl-layers", daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[Engine], _T]) -> None:
+        try:
+            self._outcome.append(work(self._engine))
+        except BaseException as exc:  # handed to the caller's thread
+            self._failure.append(exc)
+
+    def result(self) -> _T:
+        self._thread.join()
+        self._engine.close()
+        if self._failure:
+            raise self._failure[0]
+        return self._outcome[0]
 
 
 def _layer_checks(
