@@ -6,6 +6,7 @@ listed in the report with the profile's reason.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from builder.verify.catalog import CHECKS, FILESYSTEM, RUN, Outcome
 from builder.verify.run import RunSettings, run_checks
 from builder.verify.stack import stack
 
+log = logging.getLogger("imgctl.verify")
 NO_RUN = "--no-run: the image was not started"
 _T = TypeVar("_T")
 
@@ -85,8 +87,10 @@ def verify(
         settings = RunSettings(kind=target.settings.kind, user=target.settings.user,
                                grace=float(target.settings.grace), wanted=frozenset(run_wanted))
         writable = [*image.volumes, *target.writable_paths]
+        began = time.monotonic()
         result = run_checks(engine, image, image.id, target.subject, settings, list(dict.fromkeys(writable)),
                             clock=clock, sleep=sleep)
+        log.debug("%s: the run checks took %.2f s", target.subject, time.monotonic() - began)
         outcomes += result.outcomes
         run_notes = result.notes
     if layers is not None:
@@ -128,8 +132,10 @@ class _InThread(Generic[_T]):
 def _layer_checks(
     engine: Engine, image: ImageRecord, target: Target, wanted: list[str]
 ) -> tuple[list[Outcome], list[str]]:
+    began = time.monotonic()
     layers = image_layers(engine, image.id, image.layers)
     stacked = stack(layers)
+    log.debug("%s: %d layers read and stacked in %.2f s", target.subject, len(layers), time.monotonic() - began)
     sizes = filesystem.layer_sizes(image, layers, stacked)
     checks = {
         "OS210": lambda: filesystem.group_check(image, stacked, target.writable_paths, target.subject),

@@ -1,10 +1,10 @@
 """The checks that run the image (OS220-OS222): as an arbitrary UID in group 0, writing, and stopping.
 
-One container does it all for a service: start it as `verify.user`; watch it stay up for `SETTLE` seconds;
-`touch` a new file in every VOLUME and writable path from inside it (as that user); read PID 1 from the host
+One container does it all for a service: start it as `verify.user`; `touch` a new file in every VOLUME and
+writable path from inside it (as that user) while it must stay up for `SETTLE` seconds; read PID 1 from the host
 (`podman top`, so the image needs no tools); send the image's stop signal (SIGTERM unless STOPSIGNAL says
-otherwise) and wait up to the grace period for it to exit by itself; else kill it. A job must exit 0 by
-itself instead, and its paths are tried by short runs of `touch` (the job's own container has ended).
+otherwise) and wait up to the grace period for it to exit by itself; else it is killed by its removal. A job
+must exit 0 by itself instead, and its paths are tried by short runs of `touch` (its own container has ended).
 
 Whatever is created is removed, with its anonymous volumes, in a `finally`: also on a failure or Ctrl-C.
 """
@@ -101,7 +101,7 @@ def run_checks(
         if settings.kind == "job":
             _job(run, container, started, writable)
         else:
-            _service(run, container, writable)
+            _service(run, container, started, writable)
     finally:
         engine.remove_container(container)
     return run.result
@@ -114,19 +114,24 @@ def _exited(run: _Run, container: str, state: ContainerState, what: str) -> Find
                    "it must run as any UID in group 0: files it reads g+r, files it writes g=u")
 
 
-def _service(run: _Run, container: str, writable: Sequence[str]) -> None:
-    state = run.wait(container, SETTLE)
+def _service(run: _Run, container: str, started: float, writable: Sequence[str]) -> None:
+    # The paths are tried while the service settles: a write test needs no more of it than a running PID 1.
+    probed: Outcome | None = None
+    if "OS221" in run.settings.wanted and run.engine.container_state(container).running:
+        try:
+            probed = _probe_in(run, container, writable)
+        except ContainerError:
+            if run.engine.container_state(container).running:
+                raise
+            # It exited under the probe: reported as OS220 just below.
+    state = run.wait(container, max(0.0, started + SETTLE - run.clock()))
     if not state.running:
         run.report(Outcome("OS220", "exited", (_exited(run, container, state, f"exited within {SETTLE:g} s"),)))
         run.result.notes.append("OS221 and OS222 did not run: the container did not stay up")
         return
-    if "OS221" in run.settings.wanted:
-        _probe_in(run, container, writable)
-    state = run.engine.container_state(container)
-    if not state.running:
-        run.report(Outcome("OS220", "exited", (_exited(run, container, state, "exited while it was checked"),)))
-        return
     run.report(Outcome("OS220", f"up as {run.settings.user}"))
+    if probed is not None:
+        run.report(probed)
     if "OS222" in run.settings.wanted:
         _stop(run, container)
 
@@ -155,17 +160,18 @@ def _no_touch(run: _Run) -> None:
         "OS210 checked the same paths' owners and modes in the layers")
 
 
-def _probe_in(run: _Run, container: str, writable: Sequence[str]) -> None:
-    """OS221 in the running container: `touch` a new file in each path as the run's user (no shell needed)."""
+def _probe_in(run: _Run, container: str, writable: Sequence[str]) -> Outcome | None:
+    """OS221 in the running container: `touch` a new file in each path as the run's user (no shell needed).
+    None when the image has no `touch`."""
     findings = []
     for path in writable:
         result = run.engine.exec_in_container(container, ["touch", posixpath.join(path, PROBE)], run.settings.user)
         if result.exit_code in CANNOT_RUN:
             _no_touch(run)
-            return
+            return None
         if result.exit_code != 0:
             findings.append(_unwritable(run, path, result.output))
-    run.report(_probe_outcome(writable, findings))
+    return _probe_outcome(writable, findings)
 
 
 def _probe_runs(run: _Run, writable: Sequence[str]) -> None:
@@ -202,7 +208,7 @@ def _probe_outcome(writable: Sequence[str], findings: list[Finding]) -> Outcome:
 
 
 def _stop(run: _Run, container: str) -> None:
-    """OS222: the stop signal, then up to the grace period for PID 1 to exit; then SIGKILL."""
+    """OS222: the stop signal, then up to the grace period for PID 1 to exit; then the removal kills it."""
     processes = run.engine.container_processes(container)
     pid1 = next((p for p in processes if p.pid == "1"), processes[0] if processes else None)
     signal = run.image.stop_signal or "SIGTERM"
@@ -213,7 +219,7 @@ def _stop(run: _Run, container: str) -> None:
     if not state.running:
         run.report(Outcome("OS222", f"stopped {took:.1f} s after {signal} (exit code {state.exit_code})"))
         return
-    run.engine.signal_container(container, "SIGKILL")
+    # No SIGKILL here: the removal that follows kills it at once (force, no timeout).
     command = f"`{pid1.args}`" if pid1 else "unknown"
     if pid1 is not None and posixpath.basename(pid1.comm) in SHELLS:
         why = f"PID 1 is a shell, {command}, that does not pass {signal} on to the process it started"
