@@ -24,3 +24,6 @@ class Subject:
     writable_paths: tuple[str, ...] = ()  # the profile's: directories written at run time
     policy: str = "openshift"  # or "certification": preflight's required labels too
     trusted_registries: tuple[str, ...] = ()  # hadolint's DL3026 globs; empty: any registry
+    # Labels imgctl applies at build besides the Containerfile's (the profile's [labels]): the label rules count
+    # them as set.
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

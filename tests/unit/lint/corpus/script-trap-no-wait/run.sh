@@ -1,0 +1,3 @@
+#!/bin/bash
+trap 'echo stopping' TERM
+java -jar /opt/app/app.jar
