@@ -160,10 +160,13 @@ def _exported(engine: Engine, ref: str) -> Iterator[BinaryIO]:
         while reader.read(1 << 16):
             pass  # the tar's trailing padding: the writer must finish, not meet a closed pipe
     except (tarfile.TarError, EOFError) as exc:
+        # Taken before the reader closes: a writer that failed first cut the archive short, and that is the
+        # error to report; one that fails after the close only met the closed pipe.
+        failed_first = list(failure)
         reader.close()
         thread.join()
-        if failure:  # the archive ended early because the export failed: that is the error to report
-            raise failure[0] from exc
+        if failed_first:
+            raise failed_first[0] from exc
         raise EngineError(f"the export of {ref} could not be read: {exc}") from exc
     finally:
         reader.close()
