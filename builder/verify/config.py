@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from builder.engine.protocol import ImageRecord
+from builder.oci.labels import KUBERNETES_QUANTITY, OPENSHIFT_LABELS, QUANTITY_LABELS
 from builder.verify.catalog import Outcome, finding
 
 MAX_LAYERS = 40  # preflight's LayerCountAcceptable
-REQUIRED_LABELS = ("io.k8s.description", "io.k8s.display-name", "io.openshift.tags")
-QUANTITY_LABELS = ("io.openshift.min-memory", "io.openshift.min-cpu")
-# A Kubernetes resource quantity (apimachinery resource.Quantity), without a sign: a minimum is not negative.
-QUANTITY = re.compile(r"\+?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?")
 
 
 def user_check(image: ImageRecord, subject: str) -> Outcome:
@@ -54,7 +50,7 @@ def ports_check(image: ImageRecord, subject: str) -> Outcome:
 def labels_check(image: ImageRecord, subject: str) -> Outcome:
     """OS203: the labels OpenShift's console and generators read, present and well formed."""
     findings = []
-    for key in REQUIRED_LABELS:
+    for key in OPENSHIFT_LABELS:
         if not image.labels.get(key, "").strip():
             state = "is empty" if key in image.labels else "is missing"
             findings.append(finding("OS203", subject, f"label {key} {state}", f'LABEL {key}="..."'))
@@ -64,10 +60,11 @@ def labels_check(image: ImageRecord, subject: str) -> Outcome:
                                 "a comma-separated list such as nodejs,nodejs18"))
     for key in QUANTITY_LABELS:
         value = image.labels.get(key)
-        if value is not None and not QUANTITY.fullmatch(value.strip()):
+        # A minimum is not negative, though a quantity may be.
+        if value is not None and (not KUBERNETES_QUANTITY.fullmatch(value.strip()) or value.strip()[:1] == "-"):
             findings.append(finding("OS203", subject, f"label {key}={value!r} is not a Kubernetes quantity",
                                     "such as 512Mi or 1Gi (memory), 500m or 2 (cpu)"))
-    present = [key for key in (*REQUIRED_LABELS, *QUANTITY_LABELS) if key in image.labels]
+    present = [key for key in (*OPENSHIFT_LABELS, *QUANTITY_LABELS) if key in image.labels]
     return Outcome("OS203", f"{len(present)} of the OpenShift labels set", tuple(findings))
 
 
