@@ -210,8 +210,6 @@ def _probe_outcome(writable: Sequence[str], findings: list[Finding]) -> Outcome:
 
 def _stop(run: _Run, container: str) -> None:
     """OS222: the stop signal, then up to the grace period for PID 1 to exit; then the removal kills it."""
-    processes = run.engine.container_processes(container)
-    pid1 = next((p for p in processes if p.pid == "1"), processes[0] if processes else None)
     signal = run.image.stop_signal or "SIGTERM"
     sent = run.clock()
     run.engine.signal_container(container, signal)
@@ -220,7 +218,10 @@ def _stop(run: _Run, container: str) -> None:
     if not state.running:
         run.report(Outcome("OS222", f"stopped {took:.1f} s after {signal} (exit code {state.exit_code})"))
         return
-    # No SIGKILL here: the removal that follows kills it at once (force, no timeout).
+    # No SIGKILL here: the removal that follows kills it at once (force, no timeout). PID 1 is read only now,
+    # when there is something to explain, and from the host, so the image needs no `ps`.
+    processes = run.engine.container_processes(container)
+    pid1 = next((p for p in processes if p.pid == "1"), processes[0] if processes else None)
     command = f"`{pid1.args}`" if pid1 else "unknown"
     if pid1 is not None and posixpath.basename(pid1.comm) in SHELLS:
         why = f"PID 1 is a shell, {command}, that does not pass {signal} on to the process it started"

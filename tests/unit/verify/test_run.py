@@ -129,7 +129,7 @@ def test_a_job_that_fails_or_never_ends_fails_os220() -> None:
 @pytest.mark.parametrize("error", [ContainerError("the engine refused exec"), Interrupted("interrupted by SIGINT")])
 def test_the_container_is_removed_when_the_run_is_cut_short(error: Exception) -> None:
     class Breaking(FakeEngine):
-        def container_processes(self, container_id: str) -> tuple[ProcessRecord, ...]:
+        def signal_container(self, container_id: str, signal: str) -> None:
             raise error
 
     engine = Breaking()
