@@ -177,3 +177,41 @@ def test_podman_runs_the_good_image_as_the_arbitrary_uid(
     # adds the entry to the container's copy of /etc/passwd).
     done = podman_service.podman("run", "--rm", "--user", "1000680000:0", "--entrypoint", "id", images["good"])
     assert done.stdout.split()[:2] == ["uid=1000680000(1000680000)", "gid=0(root)"]
+
+
+def test_an_image_without_touch_is_told_not_passed(podman_service: PodmanService, tmp_path: Path) -> None:
+    # busybox without its applet links: no `touch` (nor `sh`) on PATH, as in a distroless image.
+    context = tmp_path / "bare"
+    context.mkdir()
+    busybox = podman_service.podman("run", "--rm", "--entrypoint", "/bin/busybox", BASE_IMAGE, "which", "busybox")
+    assert busybox.stdout.strip() == "/bin/busybox"
+    (context / "run.sh").write_text("trap 'exit 0' TERM\nwhile :; do /bin/busybox sleep 1 & wait; done\n")
+    (context / "Containerfile").write_text(
+        f"FROM {BASE_IMAGE} AS bin\nFROM scratch\nCOPY --from=bin /bin/busybox /bin/busybox\n"
+        "COPY --chown=1001:0 run.sh /app/run.sh\nVOLUME /app\nUSER 1001:0\n"
+        'CMD ["/bin/busybox", "sh", "/app/run.sh"]\n'
+    )
+    tag = "localhost/imgctl-verify/bare:1"
+    podman_service.podman("build", "-q", "-t", tag, str(context))
+    _, (report,) = verify_json(podman_service, tag, "--grace", "3")
+    checks = {check["code"] for check in report["checks"]}
+    assert "OS221" not in checks and {"OS220", "OS222"} <= checks
+    assert any("has no `touch`" in note for note in report["notes"])
+    assert containers(podman_service) == [] and volumes(podman_service) == []
+
+
+def test_a_job_exits_0_and_its_paths_are_tried_by_probe_runs(
+    podman_service: PodmanService, images: dict[str, str], tmp_path: Path
+) -> None:
+    context = tmp_path / "job"
+    context.mkdir()
+    (context / "Containerfile").write_text(f'FROM {images["good"]}\nCMD ["/bin/sh", "-c", "echo done"]\n')
+    tag = "localhost/imgctl-verify/job:1"
+    podman_service.podman("build", "-q", "-t", tag, str(context))
+    code, (report,) = verify_json(podman_service, tag, "--kind", "job", "--writable-path", "/etc")
+    checks = {check["code"]: check["detail"] for check in report["checks"]}
+    assert checks["OS220"].startswith("exited 0 in ")
+    assert [f["code"] for f in report["findings"]] == ["OS210", "OS221"]  # /etc is root's: 0755
+    assert "/etc is not writable by 1000680000:0" in report["findings"][1]["message"]
+    assert "OS222 did not run: the job exited by itself" in report["notes"]
+    assert code == 1 and containers(podman_service) == [] and volumes(podman_service) == []
