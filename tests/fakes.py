@@ -65,11 +65,13 @@ class FakeContainer:
 @dataclass
 class FakeEngine:
     """`images` by id; `build_script` are the messages of the next main builds (one list per build);
-    `push_script` the messages of the next pushes (one list per push; empty: success)."""
+    `push_script` the messages of the next pushes (one list per push; empty: success); `remote` the images
+    a pull finds."""
 
     images: dict[str, ImageRecord] = field(default_factory=dict)
     build_script: list[list[StreamMessage]] = field(default_factory=list)
     push_script: list[list[StreamMessage]] = field(default_factory=list)
+    remote: dict[str, ImageRecord] = field(default_factory=dict)  # what `pull` finds, by reference
     calls: list[Call] = field(default_factory=list)
     saved: bytes = b"archive"
     closed: bool = False
@@ -132,6 +134,19 @@ class FakeEngine:
     ) -> Iterator[StreamMessage]:
         self.calls.append(Call("push", (source, destination, auth_header, tls_verify)))
         yield from (self.push_script.pop(0) if self.push_script else [{"stream": "Writing manifest\n"}])
+
+    def pull(self, ref: str, *, auth_header: str | None, tls_verify: bool, policy: str) -> Iterator[StreamMessage]:
+        """Copies `remote[ref]` into the store (policy "missing" keeps a local one); an unknown ref fails."""
+        self.calls.append(Call("pull", (ref, auth_header, tls_verify, policy)))
+        if policy == "missing" and self._find(ref) is not None:
+            return
+        found = self.remote.get(ref)
+        if found is None:
+            yield {"error": f"initializing source docker://{ref}: manifest unknown"}
+            return
+        self.add(found)
+        yield {"stream": f"Pulled {ref}\n"}
+        yield {"id": found.id}
 
     def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
         self.calls.append(Call("save", (ref, fmt)))

@@ -277,10 +277,11 @@ def build_profiles(
 ) -> list[BuildResult]:
     """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify."""
     from builder.build import prepare
+    from builder.s2i.prepare import Pulling
 
     results = []
     for profile in profiles:
-        bases = prepare.base_images_of(profile, engine)
+        bases = prepare.base_images_of(profile, engine, pulling=Pulling(run.project.env, run.authfile))
         plan = prepare.plan(profile, run.project, bases, walk_all=False)
         for note in plan.notes:
             log.debug("%s: %s", profile.name, note)

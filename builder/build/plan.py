@@ -58,6 +58,9 @@ class BuildPlan:
     full_snapshot: ContextSnapshot | None = None  # what the ignore rules keep, before pruning
     # The Containerfile's bytes as this build read (and parsed) them once; None: not read yet.
     containerfile_data: bytes | None = None
+    # What the input digest counts as the Containerfile when it is not what is sent: an incremental S2I build's
+    # restore stage is no input (docs/s2i.md). None: the Containerfile sent.
+    inputs_containerfile: bytes | None = None
 
     def label_step(
         self, image_id: str, labels: Mapping[str, str] | None = None
@@ -92,7 +95,8 @@ class BuildPlan:
         return {
             "profile": self.profile.name,
             "resolved": self.profile.to_dict(),
-            "containerfile": str(self.profile.containerfile),
+            # None: generated (strategy = "s2i"); `imgctl show NAME --containerfile` prints it
+            "containerfile": str(self.profile.containerfile) if self.profile.containerfile else None,
             "context": {
                 "path": str(snap.root),
                 "ignore_file": str(snap.ignore_file) if snap.ignore_file else None,
@@ -119,10 +123,11 @@ def plan_build(
     notes: Sequence[str] = (),
     tls_verify: bool = True,
     containerfile: bytes | None = None,
+    inputs_containerfile: bytes | None = None,
 ) -> BuildPlan:
     """`tls_verify` False when a base image comes from a registry the profile marks tls_verify = false.
     `containerfile`: the Containerfile's bytes as already read; a Containerfile outside the context is sent
-    as exactly these bytes."""
+    as exactly these bytes (a generated one, S2I, always is). `inputs_containerfile`: see BuildPlan."""
     nonce = nonce or random.token_hex(6)
     extra: dict[str, Path | bytes] = {}
     notes = list(notes)
@@ -133,9 +138,15 @@ def plan_build(
         # Outside the context (or excluded by the ignore rules): upload it under a reserved name and
         # keep that name out of COPY, which is what podman's own remote client does.
         dockerfile = f"{INJECTED_PREFIX}{nonce}.Containerfile"
-        extra[dockerfile] = containerfile if containerfile is not None else profile.containerfile
+        if containerfile is not None:
+            extra[dockerfile] = containerfile
+        elif profile.containerfile is not None:
+            extra[dockerfile] = profile.containerfile
+        else:
+            raise ValueError("an S2I profile is planned with its generated Containerfile")
         excluded_names.append(dockerfile)
-        notes.append(f"the Containerfile is outside the context; it is sent as {dockerfile}")
+        where = "is generated" if profile.containerfile is None else "is outside the context"
+        notes.append(f"the Containerfile {where}; it is sent as {dockerfile}")
 
     secret_specs = []
     for secret_id, source in sorted(profile.secrets.items()):
@@ -193,10 +204,13 @@ def plan_build(
         notes=tuple(notes),
         full_snapshot=full_snapshot,
         containerfile_data=containerfile,
+        inputs_containerfile=inputs_containerfile,
     )
 
 
 def _containerfile_in_context(profile: Profile, snapshot: ContextSnapshot) -> str | None:
+    if profile.containerfile is None:
+        return None
     try:
         relative = profile.containerfile.resolve().relative_to(snapshot.root.resolve())
     except ValueError:

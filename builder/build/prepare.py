@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.build.plan import BuildPlan, plan_build
 from builder.config.profile import Profile
@@ -25,16 +25,26 @@ from builder.oci import refs
 from builder.oci.labels import Provenance
 from builder.registry.credentials import lookup, x_registry_config
 
+if TYPE_CHECKING:
+    from builder.s2i.prepare import Pulling
+
 
 def ignore_rules(profile: Profile) -> tuple[IgnoreRules, Path | None]:
-    """The ignore file's rules (the one buildah would pick, read in the profile's dialect), plus the profile's own
-    `ignore` patterns."""
-    ignore_file = find_ignore_file(profile.context, profile.containerfile)
+    """The ignore file's rules (the one buildah would pick, read in the profile's dialect), then an S2I source's
+    `.s2iignore`, plus the profile's own `ignore` patterns."""
+    ignore_file = find_ignore_file(profile.context, profile.containerfile)  # S2I (None): the context's file
     dialect = profile.ignore_dialect
     if ignore_file is not None:
         rules = IgnoreRules.load(ignore_file, dialect=dialect)
     else:
         rules = IgnoreRules.from_patterns((), dialect=dialect)
+    if profile.containerfile is None:
+        # S2I: s2i leaves out what the source's .s2iignore names; read as more ignore-file lines (docs/s2i.md).
+        from builder.s2i.source import IGNORE_FILE, ignore_patterns
+
+        s2i_patterns = ignore_patterns(profile.context)
+        if s2i_patterns:
+            rules = rules.extended(s2i_patterns, origin=profile.context / IGNORE_FILE)
     if profile.ignore:
         rules = rules.extended(profile.ignore, origin=profile.file)
     return rules, ignore_file
@@ -53,17 +63,37 @@ class BaseImages:
     facts: Mapping[str, ImageFacts] | None  # None: not asked (dry run), so pruning cannot be decided
     digests: Mapping[str, str | None]  # None for an image not present locally
     document: Document  # the Containerfile as this build read it, once: pruning reads the same bytes
+    # What the input digest counts as the Containerfile when that is not `document` (an incremental S2I build:
+    # its restore stage is no input); None: `document` itself.
+    inputs_containerfile: bytes | None = None
+    notes: tuple[str, ...] = ()  # how the Containerfile was made (S2I)
 
 
-def base_images_of(profile: Profile, engine: Any | None, document: Document | None = None) -> BaseImages:
+def base_images_of(profile: Profile, engine: Any | None, document: Document | None = None, *,
+                   pulling: Pulling | None = None) -> BaseImages:
     """Inspect the external base images the build uses: their config decides pruning, their digest skipping.
 
-    `document` is the Containerfile if it has been read already (else it is read here, once for the build).
+    `document` is the Containerfile if it has been read already (else it is read here, once for the build; an
+    S2I profile's is generated, which needs the engine, and may pull the builder image: `pulling`).
     """
-    document = document if document is not None else Document.read(profile.containerfile)
+    generated = None
+    if document is None:
+        if profile.containerfile is None:
+            from builder.s2i.prepare import generated_containerfile
+
+            generated = generated_containerfile(profile, engine, pulling)
+            document = generated.document
+        else:
+            document = Document.read(profile.containerfile)
     refs = base_images(document, profile.build_args, profile.target)
+    extra: dict[str, Any] = {}
+    if generated is not None:
+        extra = {"inputs_containerfile": generated.inputs, "notes": generated.notes}
     if engine is None:
-        return BaseImages(facts=None if refs else {}, digests=dict.fromkeys(refs), document=document)
+        return BaseImages(facts=None if refs else {}, digests=dict.fromkeys(refs), document=document, **extra)
+    # The image an incremental S2I build restores artifacts from is no input (docs/s2i.md): it has no digest
+    # component, or every build would differ from the one before.
+    restored = generated.restored_from if generated is not None else None
     facts: dict[str, ImageFacts] = {}
     digests: dict[str, str | None] = {}
     for ref in refs:
@@ -72,9 +102,11 @@ def base_images_of(profile: Profile, engine: Any | None, document: Document | No
             digests[ref] = None  # not pulled yet: the build pulls it; this run sends the whole context
             continue
         facts[ref] = image_facts(info.env, info.onbuild, info.history)
+        if ref == restored:
+            continue
         # With pull = always/newer the local copy may be stale: its digest proves nothing about the build.
         digests[ref] = info.digest if profile.pull in ("missing", "never") else None
-    return BaseImages(facts=facts, digests=digests, document=document)
+    return BaseImages(facts=facts, digests=digests, document=document, **extra)
 
 
 def sent_snapshot(profile: Profile, full: ContextSnapshot, bases: BaseImages) -> tuple[ContextSnapshot, list[str]]:
@@ -151,7 +183,11 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
     """
     sources: list[Source] = []
     warnings: list[str] = []
-    for instruction in Document.read(profile.containerfile).instructions:
+    if profile.containerfile is None:
+        # S2I: the generated Containerfile copies the whole source, plus what .s2i/ holds.
+        sources.append(Source(0, "COPY", ".s2i"))
+    document = Document.read(profile.containerfile) if profile.containerfile is not None else None
+    for instruction in document.instructions if document is not None else ():
         if instruction.keyword not in ("COPY", "ADD") or any(flag.startswith("--from") for flag in instruction.flags):
             continue
         for raw in instruction.args[:-1]:
@@ -200,8 +236,9 @@ def plan(profile: Profile, project: Project, bases: BaseImages | None = None, *,
         full = scan(profile.context, rules, ignore_file)
         sent, notes = _pruned(profile, full, reached, why_not)
     verify = all(profile.registry(_registry(ref)).verify for ref in bases.digests)
-    return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=notes, tls_verify=verify,
-                      containerfile=bases.document.data)
+    return plan_build(profile, sent, provenance(project), full_snapshot=full, notes=[*bases.notes, *notes],
+                      tls_verify=verify, containerfile=bases.document.data,
+                      inputs_containerfile=bases.inputs_containerfile)
 
 
 def _registry(ref: str) -> str:

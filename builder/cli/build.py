@@ -20,6 +20,7 @@ from builder.cli.options import (
     SET_OPTION,
     TLS_VERIFY_OPTION,
     TO_OPTION,
+    GlobalOptions,
     PushFlags,
     global_options,
     overrides,
@@ -27,6 +28,7 @@ from builder.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from builder.build import prepare
     from builder.build.execute import BuildEvent, BuildResult
     from builder.build.plan import BuildPlan
     from builder.config.profile import Profile
@@ -84,8 +86,10 @@ def build_command(
     targets = [push_flags.destinations(profile) for profile in profiles] if push else []
 
     if dry_run:
-        # No engine: pruning is decided only where the base images need no inspecting (FROM scratch).
-        plans = [prepare.plan(profile, where).to_dict() for profile in profiles]
+        # No engine: pruning is decided only where the base images need no inspecting (FROM scratch). An S2I
+        # profile's Containerfile is made from its builder image's labels: for those alone the engine is asked
+        # (inspect only; nothing is built).
+        plans = [prepare.plan(profile, where, _s2i_bases(options, profile)).to_dict() for profile in profiles]
         if as_json:
             print_json({"plans": plans})
         else:
@@ -170,6 +174,17 @@ def _verify(engine: Engine, profiles: list[Profile], results: list[BuildResult],
     if shown:
         show_build_verify(shown)
     return reports
+
+
+def _s2i_bases(options: GlobalOptions, profile: Profile) -> prepare.BaseImages | None:
+    """An S2I profile's base images, its generated Containerfile included (inspect only); None for the others."""
+    if profile.strategy != "s2i":
+        return None
+    from builder.build import prepare
+    from builder.engine.service import connect
+
+    with connect(options.url, options.env) as engine:
+        return prepare.base_images_of(profile, engine)
 
 
 def _context_is_large(plan: BuildPlan) -> bool:

@@ -42,14 +42,17 @@ def context_command(
 def _base_images_for_context(ctx: typer.Context, profile: Profile) -> BaseImages:
     """Base image facts for pruning; asks the engine only when the Containerfile has external bases."""
     from builder.build import prepare
-
-    offline = prepare.base_images_of(profile, None)
-    if offline.facts is not None:
-        return offline
     from builder.engine.service import connect
     from builder.errors import EngineError
 
     options = global_options(ctx)
+    if profile.containerfile is None:
+        # S2I: the Containerfile itself is made from the builder image's labels; no engine, no answer.
+        with connect(options.url, options.env) as engine:
+            return prepare.base_images_of(profile, engine)
+    offline = prepare.base_images_of(profile, None)
+    if offline.facts is not None:
+        return offline
     try:
         with connect(options.url, options.env) as engine:
             return prepare.base_images_of(profile, engine, offline.document)

@@ -49,7 +49,7 @@ class Profile:
     root: Path  # the project root: the directory holding profiles/
     image: str  # normalized repository, e.g. localhost/team/api
     description: str
-    containerfile: Path  # absolute
+    containerfile: Path | None  # absolute; None for strategy = "s2i", whose Containerfile is generated
     context: Path  # absolute
     target: str | None
     tags: tuple[str, ...]  # expanded, validated, without duplicates
@@ -102,7 +102,7 @@ class Profile:
             "root": str(self.root),
             "image": self.image,
             "description": self.description,
-            "containerfile": str(self.containerfile),
+            "containerfile": str(self.containerfile) if self.containerfile else None,
             "context": str(self.context),
             "target": self.target,
             "tags": list(self.tags),
@@ -177,11 +177,14 @@ def load_profile(
     }
     tags = _tags(values, expanded["tags"])
     context_dir = _existing(values, root, ("context",), directory=True)
-    containerfile = (
-        _existing(values, root, ("containerfile",), directory=False)
-        if "containerfile" in values.values
-        else _default_containerfile(context_dir, chain[0])
-    )
+    containerfile: Path | None
+    if values.get("strategy") == "s2i":
+        _check_s2i(values)
+        containerfile = None  # generated from the source and the builder image at build time (builder.s2i)
+    elif "containerfile" in values.values:
+        containerfile = _existing(values, root, ("containerfile",), directory=False)
+    else:
+        containerfile = _default_containerfile(context_dir, chain[0])
     secrets = {
         secret: _existing(values, root, ("secrets", secret), directory=False) for secret in values.get("secrets")
     }
@@ -323,6 +326,29 @@ def _tags(values: Values, expanded: list[str]) -> tuple[str, ...]:
             ("tags",), "tags is empty: at least one tag is needed", f"for example: {SETTINGS['tags'].example}"
         )
     return tuple(dict.fromkeys(expanded))
+
+
+def _check_s2i(values: Values) -> None:
+    """strategy = "s2i" needs a builder image; the keys that describe a Containerfile mean nothing with it."""
+    builder = values.get("builder")
+    if not builder:
+        raise values.where(("strategy",)).error(
+            ("strategy",), 'strategy = "s2i" needs a builder image',
+            f"for example: {SETTINGS['builder'].example}",
+        )
+    try:
+        refs.split_reference(builder)
+    except ValueError as error:
+        raise values.where(("builder",)).error(
+            ("builder",), f"{builder!r} is not an image reference: {error}", SETTINGS["builder"].example
+        ) from None
+    for key in ("containerfile", "target"):
+        if key in values.values:
+            raise values.where((key,)).error(
+                (key,), f'{key} cannot be used with strategy = "s2i": the Containerfile is generated',
+                f'remove {key}, or set strategy = "containerfile"; `imgctl show NAME --containerfile` prints '
+                "the generated one",
+            )
 
 
 def _default_containerfile(context_dir: Path, file: ProfileFile) -> Path:

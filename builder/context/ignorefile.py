@@ -67,7 +67,7 @@ def _moby_file_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 
-def find_ignore_file(context: Path, containerfile: Path) -> Path | None:
+def find_ignore_file(context: Path, containerfile: Path | None) -> Path | None:
     """The ignore file buildah 1.28 (pkg/parse ContainerIgnoreFile) reads for this build, or None.
 
     Order, verified in buildah v1.28.2 and main: beside the Containerfile, `<containerfile>.containerignore` and
@@ -78,11 +78,12 @@ def find_ignore_file(context: Path, containerfile: Path) -> Path | None:
     but always looks for ctx/Cf.containerignore, never ./Cf.containerignore).
 
     The file is the same whatever the dialect: the build service picks it; the dialect only reads it.
+    `containerfile` None (a generated one, S2I): only the context's files apply.
     """
-    if not Path(containerfile).is_absolute():
-        containerfile = Path(context) / containerfile
     chosen = None
-    for suffix in (".containerignore", ".dockerignore"):
+    if containerfile is not None and not Path(containerfile).is_absolute():
+        containerfile = Path(context) / containerfile
+    for suffix in (".containerignore", ".dockerignore") if containerfile is not None else ():
         candidate = Path(f"{containerfile}{suffix}")
         if _stat_succeeds(candidate):
             chosen = candidate

@@ -98,7 +98,7 @@ class Proposal:
             raise ConfigError(f"cannot write the ignore file: {error.strerror or error}", file=self.path) from None
 
 
-def propose(context: Path, containerfile: Path, needed: Needed, *, profile_patterns: Sequence[str] = (),
+def propose(context: Path, containerfile: Path | None, needed: Needed, *, profile_patterns: Sequence[str] = (),
             profile_file: Path | None = None, dialect: str = DEFAULT_DIALECT) -> Proposal:
     """The ignore file imgctl suggests for this context and Containerfile.
 
@@ -121,7 +121,7 @@ def propose(context: Path, containerfile: Path, needed: Needed, *, profile_patte
     existing = _read(found) if found is not None else None
     file_rules = IgnoreRules.parse(existing or "", source=path, dialect=dialect)
     inventory = Inventory.walk(context)
-    own = _relative(context, containerfile)
+    own = _relative(context, containerfile) if containerfile is not None else None
 
     planner = _Planner(inventory, file_rules, existing or "", profile_patterns, profile_file, needed, own)
     for candidate in candidates(inventory, own, planner.settled, dialect):

@@ -155,6 +155,25 @@ class PodmanEngine:
         finally:
             response.close()
 
+    def pull(self, ref: str, *, auth_header: str | None, tls_verify: bool, policy: str) -> Iterator[StreamMessage]:
+        """Pull `ref` and yield the service's messages; as with push, errors arrive inside an HTTP 200 body."""
+        headers = {"X-Registry-Auth": auth_header} if auth_header else {}
+        params = {"reference": ref, "policy": policy, "tlsVerify": "true" if tls_verify else "false", "quiet": "false"}
+        response = self._request("post", "/images/pull", f"pulling {ref}", params=params, headers=headers,
+                                 stream=True)
+        try:
+            if response.status_code != 200:
+                yield {"error": _error_text(response)}
+                return
+            for raw in response.iter_lines():
+                if raw:
+                    try:
+                        yield json.loads(raw)
+                    except ValueError:
+                        yield {"stream": raw.decode("utf-8", "replace")}
+        finally:
+            response.close()
+
     def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
         """Write the image as an archive (`oci-archive` or `docker-archive`) to the binary file `out`."""
         doing = f"exporting {ref}"

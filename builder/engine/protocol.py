@@ -143,6 +143,11 @@ class Engine(Protocol):
         """Push `source` to `destination`; a failure arrives as a message with an "error" key."""
         ...
 
+    def pull(self, ref: str, *, auth_header: str | None, tls_verify: bool, policy: str) -> Iterator[StreamMessage]:
+        """Pull `ref` under the libpod pull `policy` (always, missing, newer, never); a failure arrives as a
+        message with an "error" key."""
+        ...
+
     def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
         """Write the image as an archive to `out`; returns the number of bytes written."""
         ...

@@ -176,7 +176,8 @@ def compute(plan: BuildPlan, base_digests: Mapping[str, str | None], cache: Hash
     data (none at all when the cache knows this walk's stat data). Raises ConfigError when a file cannot be
     read or changed since the context was scanned.
     """
-    components: dict[str, str] = {"containerfile": _sha(_containerfile_bytes(plan))}
+    counted = plan.inputs_containerfile
+    components: dict[str, str] = {"containerfile": _sha(counted if counted is not None else _containerfile_bytes(plan))}
     components.update(_param_components(plan.params))
     secret_ids, secret_members = _secrets(plan.params)
     for secret_id in secret_ids:
@@ -191,7 +192,8 @@ def compute(plan: BuildPlan, base_digests: Mapping[str, str | None], cache: Hash
         components[f"base:{ref}"] = digest or UNKNOWN
 
     snapshot = plan.snapshot
-    members = _Members(snapshot, plan.dockerfile, MappingProxyType(extras))
+    # A Containerfile counted other than as sent (S2I incremental) is generated in memory: nothing to settle.
+    members = _Members(snapshot, plan.dockerfile if counted is None else "", MappingProxyType(extras))
     root = str(snapshot.root)
     fingerprint = _fingerprint(snapshot)
     context = cache.context_digest(root, fingerprint) if fingerprint else None

@@ -123,7 +123,7 @@ def print_plan(plan: dict[str, Any], stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
     context = plan["context"]
     out.write(f"profile {plan['profile']} (dry run: nothing is sent)\n")
-    out.write(f"  containerfile  {plan['containerfile']}\n")
+    out.write(f"  containerfile  {plan['containerfile'] or 'generated (strategy = s2i)'}\n")
     out.write(f"  context        {context['path']}\n")
     out.write(f"  ignore file    {context['ignore_file'] or 'none'}\n")
     out.write(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from builder.render.console import print_error, print_table
+from builder.render.console import line, note, print_error, print_table
 
 
 def print_profiles(summaries: Sequence[Any], problems: Sequence[Any]) -> None:
@@ -35,3 +35,10 @@ def print_profile(name: str, document: Mapping[str, Any]) -> None:
             text = "-" if value is None or value == "" else str(value)
         rows.append((key, text))
     print_table(f"profile {name}", ("KEY", "VALUE"), rows)
+
+
+def print_containerfile(text: str, notes: Sequence[str]) -> None:
+    """`imgctl show NAME --containerfile`: the text on stdout, as is (it can be saved and built); notes aside."""
+    for item in notes:
+        note(item)
+    line(text.rstrip("\n"))

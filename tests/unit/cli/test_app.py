@@ -95,3 +95,11 @@ def test_dry_run_json_touches_no_engine(project: Path) -> None:
     # the ignore file) is sent.
     assert plan["context"]["files"] == 3
     assert plan["context"]["kept_by_ignore_rules"]["files"] == 5
+
+
+def test_show_containerfile_prints_a_containerfile_profiles_file_as_is(project: Path) -> None:
+    done = imgctl("show", "api", "--containerfile", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "FROM scratch\nCOPY src/ /src/\n"
+    shown = json.loads(imgctl("show", "api", "--containerfile", "--json", cwd=project).stdout)
+    assert shown == {"profile": "api", "containerfile": "FROM scratch\nCOPY src/ /src/\n", "notes": []}

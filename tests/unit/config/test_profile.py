@@ -465,3 +465,40 @@ def test_lint_and_verify_errors_name_file_line_and_key(
     error = project.error("api")
     assert error.line == line and error.key == key, str(error)
     assert message in error.message
+
+
+# --- strategy = "s2i" -------------------------------------------------------------------------------------
+
+
+def test_an_s2i_profile_has_no_containerfile_and_needs_none(project: Project) -> None:
+    (project.root / "Containerfile").unlink()
+    project.write("app", 'image = "team/app"\nstrategy = "s2i"\nbuilder = "ubi9/python-311"\nincremental = true\n')
+    profile = project.load("app")
+    assert profile.containerfile is None
+    assert (profile.strategy, profile.builder, profile.incremental) == ("s2i", "ubi9/python-311", True)
+    assert profile.to_dict()["containerfile"] is None
+
+
+def test_an_s2i_profile_without_a_builder_is_refused_at_its_strategy_line(project: Project) -> None:
+    project.write("app", 'image = "team/app"\nstrategy = "s2i"\n')
+    assert_error(project.error("app"), file=(project.profiles / "app.toml").resolve(), line=2, key="strategy",
+                 message='strategy = "s2i" needs a builder image', hint='builder = "registry.access.redhat.com/')
+
+
+def test_an_s2i_builder_must_be_an_image_reference(project: Project) -> None:
+    project.write("app", 'image = "team/app"\nstrategy = "s2i"\nbuilder = "Not An Image"\n')
+    assert_error(project.error("app"), file=(project.profiles / "app.toml").resolve(), line=3, key="builder",
+                 message="'Not An Image' is not an image reference", hint="builder = ")
+
+
+@pytest.mark.parametrize("key, line", [("containerfile", 'containerfile = "Containerfile"'),
+                                       ("target", 'target = "runtime"')])
+def test_an_s2i_profile_refuses_the_keys_of_a_containerfile(project: Project, key: str, line: str) -> None:
+    project.write("app", f'image = "team/app"\nstrategy = "s2i"\nbuilder = "ubi9/python-311"\n{line}\n')
+    assert_error(project.error("app"), file=(project.profiles / "app.toml").resolve(), line=4, key=key,
+                 message=f'{key} cannot be used with strategy = "s2i"', hint="--containerfile")
+
+
+def test_a_containerfile_profile_ignores_the_s2i_keys_it_does_not_use(project: Project) -> None:
+    project.write("api", 'image = "team/api"\nbuilder = "ubi9/python-311"\n')
+    assert project.load("api").containerfile == project.root.resolve() / "Containerfile"
