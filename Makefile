@@ -6,7 +6,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-APT_PACKAGES := podman runc buildah skopeo docker-registry busybox-static uidmap fuse-overlayfs git tmux
+# nodejs: tests/unit/scaffold/test_stop.py runs the Node.js stop preload `imgctl init` writes as PID 1.
+APT_PACKAGES := podman runc buildah skopeo docker-registry busybox-static uidmap fuse-overlayfs git tmux nodejs
 
 .PHONY: deps system-deps venv demo lint test test-unit bench clean
 

@@ -181,12 +181,19 @@ def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str 
 
     Returns the predicate (a reason, or None) and warnings about sources that could not be read literally.
     """
-    sources: list[Source] = []
-    warnings: list[str] = []
     if profile.containerfile is None:
         # S2I: the generated Containerfile copies the whole source, plus what .s2i/ holds.
+        return named_by(None)
+    return named_by(Document.read(profile.containerfile))
+
+
+def named_by(document: Document | None) -> tuple[Callable[[str, bool], str | None], list[str]]:
+    """`named_by_containerfile` for a Containerfile not on disk yet (`imgctl init` proposes before it writes);
+    None stands for an S2I profile's generated one, which copies the whole source and `.s2i/`."""
+    sources: list[Source] = []
+    warnings: list[str] = []
+    if document is None:
         sources.append(Source(0, "COPY", ".s2i"))
-    document = Document.read(profile.containerfile) if profile.containerfile is not None else None
     for instruction in document.instructions if document is not None else ():
         if instruction.keyword not in ("COPY", "ADD") or any(flag.startswith("--from") for flag in instruction.flags):
             continue

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from builder import __version__
-from builder.cli import auth, build, context, manifests, profiles, push, verify
+from builder.cli import auth, build, context, init, manifests, profiles, push, verify
 from builder.cli.options import GlobalOptions
 
 app = typer.Typer(
@@ -55,6 +55,7 @@ def _global(
     ctx.obj = GlobalOptions(profiles_dir=profiles_dir, url=url, debug=debug, env=env)
 
 
+app.command("init")(init.init_command)
 app.command("list")(profiles.list_command)
 app.command("show")(profiles.show_command)
 app.command("context")(context.context_command)

@@ -99,7 +99,7 @@ class Proposal:
 
 
 def propose(context: Path, containerfile: Path | None, needed: Needed, *, profile_patterns: Sequence[str] = (),
-            profile_file: Path | None = None, dialect: str = DEFAULT_DIALECT) -> Proposal:
+            profile_file: Path | None = None, dialect: str = DEFAULT_DIALECT, base: str | None = None) -> Proposal:
     """The ignore file imgctl suggests for this context and Containerfile.
 
     `needed(relpath, is_dir)` answers for one path of the context (relative, '/'-separated) whether the build
@@ -111,6 +111,9 @@ def propose(context: Path, containerfile: Path | None, needed: Needed, *, profil
     `profile_patterns` are the profile's `ignore` patterns (applied after the file, as `imgctl build` does);
     they count for the sizes and for "already excluded", and are never written to the file. `dialect` is the
     matcher the build runs (builder.context.dialects); every rule is judged and written for it.
+
+    `base` is the text to start from when the context has no ignore file yet (`imgctl init` starts from lines
+    of its own): the proposal is judged and written as if the file held it.
     """
     check_dialect(dialect)
     context = Path(context)
@@ -119,17 +122,19 @@ def propose(context: Path, containerfile: Path | None, needed: Needed, *, profil
     found = find_ignore_file(context, containerfile)
     path = found if found is not None else context / ".containerignore"
     existing = _read(found) if found is not None else None
-    file_rules = IgnoreRules.parse(existing or "", source=path, dialect=dialect)
+    start = existing if existing is not None else base
+    file_rules = IgnoreRules.parse(start or "", source=path, dialect=dialect)
     inventory = Inventory.walk(context)
     own = _relative(context, containerfile) if containerfile is not None else None
 
-    planner = _Planner(inventory, file_rules, existing or "", profile_patterns, profile_file, needed, own)
+    planner = _Planner(inventory, file_rules, start or "", profile_patterns, profile_file, needed, own)
     for candidate in candidates(inventory, own, planner.settled, dialect):
         planner.consider(candidate)
-    text = _render(existing, planner.block)
+    text = _render(start, planner.block)
 
     warnings = list(planner.warnings())
-    before = _measure(context, file_rules.extended(profile_patterns, origin=profile_file), found, warnings,
+    current = IgnoreRules.parse(existing or "", source=path, dialect=dialect)
+    before = _measure(context, current.extended(profile_patterns, origin=profile_file), found, warnings,
                       "current")
     proposed = IgnoreRules.parse(text, source=path, dialect=dialect)
     after = _measure(context, proposed.extended(profile_patterns, origin=profile_file), path, warnings, "proposed")

@@ -11,7 +11,9 @@ from builder.k8s.document import Request, Source, dump
 from tests.unit.k8s.conftest import COMMIT, GIT, PLAIN, SAMPLE, golden
 from tests.unit.k8s.schemas import validate_text
 
-S2I = PLAIN.replace('    version = "1.2.3"\n', '    version = "1.2.3"\n    strategy = "s2i"\n'
+# An S2I profile has no Containerfile of its own: imgctl generates it (and refuses a `containerfile` key).
+S2I = PLAIN.replace('    containerfile = "app/Containerfile"\n', "").replace(
+    '    version = "1.2.3"\n', '    version = "1.2.3"\n    strategy = "s2i"\n'
                     '    builder = "registry.access.redhat.com/ubi9/python-311"\n    incremental = true\n')
 
 

@@ -43,7 +43,7 @@ def test_every_kind_is_deterministic_and_round_trips(
 
 @pytest.mark.parametrize("name", ["kaniko-job", "tekton", "gitlab-ci"])
 def test_s2i_profiles_are_refused_where_a_containerfile_is_built(load: Callable[..., Profile], name: str) -> None:
-    s2i = EVERY_KIND.replace('    version = "1.2.3"\n',
+    s2i = EVERY_KIND.replace('    containerfile = "app/Containerfile"\n', "").replace('    version = "1.2.3"\n',
                              '    version = "1.2.3"\n    strategy = "s2i"\n    builder = "registry.example.com/py"\n')
     request = Request(load(s2i), GIT)
     with pytest.raises(ConfigError) as caught:
