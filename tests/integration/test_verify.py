@@ -4,6 +4,10 @@ exactly its own check. The images run as 1000680000:0 through the fixture's runc
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -215,3 +219,24 @@ def test_a_job_exits_0_and_its_paths_are_tried_by_probe_runs(
     assert "/etc is not writable by 1000680000:0" in report["findings"][1]["message"]
     assert "OS222 did not run: the job exited by itself" in report["notes"]
     assert code == 1 and containers(podman_service) == [] and volumes(podman_service) == []
+
+
+def test_ctrl_c_during_the_grace_removes_the_container(podman_service: PodmanService, images: dict[str, str]) -> None:
+    env = {**podman_service.env, "CONTAINER_HOST": podman_service.url}
+    process = subprocess.Popen([sys.executable, "-m", "builder", "verify", images["ignores-sigterm"], "--grace", "60"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not containers(podman_service):  # the run has started: its container exists
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.1)
+        time.sleep(1.5)  # by then, most likely in the grace period after the stop signal
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "interrupted by SIGINT" in stderr
+    assert containers(podman_service) == [] and volumes(podman_service) == []
