@@ -1,4 +1,5 @@
-"""`imgctl build`: resolve every profile first, then build, label, tag and verify each (and push with --push)."""
+"""`imgctl build`: resolve every profile first, then build, label, tag and verify each (with --verify, also verify
+the image itself; with --push, push it)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from builder.build.execute import BuildEvent, BuildResult
     from builder.build.plan import BuildPlan
     from builder.config.profile import Profile
+    from builder.engine.protocol import Engine
+    from builder.findings.model import Report
     from builder.push.execute import PushResult
 
 IGNORE_HINT_BYTES = 50 * 1000 * 1000
@@ -53,6 +56,8 @@ def build_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No build log; print only the image ids."),
     explain: bool = typer.Option(False, "--explain",
                                  help="Say why each image was built rather than found up to date."),
+    verify: bool = typer.Option(False, "--verify",
+                                help="Verify each built image (imgctl verify); exit 1, pushing nothing, if one fails."),
     push: bool = typer.Option(False, "--push", help="Push every tag to the profile's destinations after the build."),
     to: list[str] = TO_OPTION,
     tls_verify: str | None = TLS_VERIFY_OPTION,
@@ -116,9 +121,12 @@ def build_command(
             yield shown.on_event
 
     pushed: list[PushResult] = []
+    verified: list[Report] = []
     with connect(options.url, options.env) as engine:
         results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result)
-        if push:
+        if verify:
+            verified = _verify(engine, profiles, results, quiet)
+        if push and not any(report.exit_code for report in verified):
             # Only now: the push machinery (the registry client, requests' adapters) costs a plain build nothing.
             from builder.cli.push import push_display, write_push_files
             from builder.push.execute import PushJob, push_profiles
@@ -131,16 +139,41 @@ def build_command(
         document: dict[str, Any] = {"images": [r.to_dict() for r in results]}
         if push:
             document["pushed"] = [p.to_dict() for p in pushed]
+        if verify:
+            import json
+
+            from builder.findings.formats import to_json
+
+            document["verify"] = json.loads(to_json(verified))
         print_json(document)
     elif quiet:
         for result in results:
             line(result.image_id)
     else:
         render_build.print_build_summary(results)
-        if push:
+        if push and pushed:
             from builder.render.push import print_push_summary
 
             print_push_summary(pushed)
+    if any(report.exit_code for report in verified):
+        from builder.render.console import warning
+
+        warning("verify failed" + (": nothing was pushed" if push else ""))
+        raise typer.Exit(1)
+
+
+def _verify(engine: Engine, profiles: list[Profile], results: list[BuildResult], quiet: bool) -> list[Report]:
+    """`--verify`: each built image, under its profile's [verify] settings; the reports go to stderr."""
+    from builder.render.verify import show_build_verify
+    from builder.verify.execute import profile_target
+    from builder.verify.execute import verify as verify_image
+
+    reports = [verify_image(engine, profile_target(profile, result.image_id))
+               for profile, result in zip(profiles, results, strict=True)]
+    shown = [report for report in reports if report.exit_code] if quiet else reports
+    if shown:
+        show_build_verify(shown)
+    return reports
 
 
 def _s2i_bases(options: GlobalOptions, profile: Profile) -> prepare.BaseImages | None:
