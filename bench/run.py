@@ -15,7 +15,10 @@ service with storage of its own, and times whole processes (wall clock, median o
      of a build depends on the store, and a developer's machine holds hundreds of images
   6. pushing a 100 MB image with 3 tags to a local registry (Debian's docker-registry, htpasswd auth):
      `imgctl push` (3 tags)  vs  `podman push` of one tag plus `podman push` of the other two
-  7. `imgctl lint NAME` on a 40-line Containerfile (hadolint's run included)  vs  `hadolint FILE` alone
+  7. `imgctl verify` (`--only verify`) of a small well-behaved busybox service image, and of one whose PID 1
+     ignores SIGTERM (grace 10 s); the podman column is `podman run -d` + `podman stop -t 10` + `podman rm`
+     of the same image as the same user, the floor of any check that runs it
+  8. `imgctl lint NAME` on a 40-line Containerfile (hadolint's run included)  vs  `hadolint FILE` alone
      (`--only lint`, in the podman column); and the lint's cost inside `imgctl build`: an unchanged rebuild
      with `--lint=warn` (hadolint's answer cached, and with hadolint run) vs `--lint=off` (the podman column)
 
@@ -63,9 +66,12 @@ TARGETS = {
     "10: imgctl lint NAME, 40 lines (podman: hadolint alone)": ("total", 0.25),
     "10: build unchanged, --lint=warn (podman: --lint=off)": ("delta", 0.05),
     "10: the same, hadolint run (podman: --lint=off)": ("delta", 0.05),
+    "10: verify, well-behaved image": ("total", 5.0),
+    "10: verify, ignores SIGTERM (grace 10 s)": ("total", 12.0),
 }
+PARTS = ("build", "cli", "push", "skip", "store", "verify", "lint")
+NEEDS_TREE = {"build", "skip", "store"}
 STORE_IMAGES = 500
-PARTS = ("build", "cli", "push", "skip", "store", "lint")
 
 
 def verdict(name: str, podman_s: float | None, imgctl_s: float) -> str:
@@ -175,7 +181,7 @@ def main() -> None:
 
     work: Path = args.workdir
     tree = work / "tree"
-    if set(args.only or PARTS) - {"cli", "lint"}:  # the small cases need no large tree
+    if NEEDS_TREE & set(args.only or PARTS):
         print(f"making the 300 MB / 20,000-file tree in {tree} ...", flush=True)
         make_tree(tree)
     env = engine_env(work / "engine")
@@ -208,6 +214,8 @@ def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespac
         rows += push_case(work, env, args)
     if "store" in parts:
         rows += store_cases(tree, work, args)
+    if "verify" in parts:
+        rows += verify_cases(work, env, args)
     if "lint" in parts:
         rows += lint_cases(work, env, args)
     return rows
@@ -424,6 +432,59 @@ def build_cases(tree: Path, work: Path, env: dict[str, str], args: argparse.Name
             podmanpy_s = median([PYTHON, "-c", PODMAN_PY, env["CONTAINER_HOST"], str(tree)], env, args.runs)
             print(f"  podman-py build  {podmanpy_s:.2f}s", flush=True)
         rows.append((name, podman_s, imgctl_s, podmanpy_s))
+    return rows
+
+
+VERIFY_IMAGE = """\
+FROM localhost/bench/busybox:latest
+COPY {script} /app/run.sh
+RUN echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'root:x:0:' > /etc/group \\
+ && mkdir -p /app/data && chgrp -R 0 /app && chmod -R g=u /app
+WORKDIR /app
+VOLUME /app/data
+EXPOSE 8080
+USER 1001:0
+LABEL io.k8s.description="bench" io.k8s.display-name="bench" io.openshift.tags="bench"
+CMD ["/bin/sh", "/app/run.sh"]
+"""
+
+
+def verify_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
+    """Issue 10: a small good image under 5 s; one that ignores SIGTERM judged in the grace plus 2 s."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        raise SystemExit("the verify case needs busybox (Debian package busybox-static)")
+    context = work / "verify"
+    context.mkdir(parents=True, exist_ok=True)
+    shutil.copy(busybox, context / "busybox")
+    (context / "Containerfile.base").write_text(
+        'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n')
+    timed(["podman", "build", "-q", "-f", "Containerfile.base", "-t", "localhost/bench/busybox:latest", "."], env,
+          cwd=context)
+    (context / "good.sh").write_text("trap 'exit 0' TERM\nwhile :; do sleep 1 & wait; done\n")
+    (context / "deaf.sh").write_text("trap '' TERM\nwhile :; do sleep 1 & wait; done\n")
+    rows: Rows = []
+    for name, script, code in (("10: verify, well-behaved image", "good.sh", 0),
+                               ("10: verify, ignores SIGTERM (grace 10 s)", "deaf.sh", 1)):
+        image = f"localhost/bench/verify-{script.removesuffix('.sh')}:1"
+        (context / f"Containerfile.{script}").write_text(VERIFY_IMAGE.format(script=script))
+        timed(["podman", "build", "-q", "-f", f"Containerfile.{script}", "-t", image, "."], env, cwd=context)
+        podman_times, imgctl_times = [], []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            container = subprocess.run(["podman", "run", "-d", "--user", "1000680000:0", image], env=env,
+                                       capture_output=True, text=True, check=True).stdout.strip()
+            timed(["podman", "stop", "-t", "10", container], env)
+            timed(["podman", "rm", "-v", container], env)
+            podman_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            done = subprocess.run([PYTHON, "-m", "builder", "verify", image], env=env, capture_output=True, text=True)
+            imgctl_times.append(time.perf_counter() - start)
+            if done.returncode != code:
+                raise SystemExit(f"imgctl verify {image} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        print(f"case: {name}: podman run+stop+rm {statistics.median(podman_times):.2f}s, "
+              f"imgctl verify {statistics.median(imgctl_times):.2f}s", flush=True)
+        rows.append((name, statistics.median(podman_times), statistics.median(imgctl_times), None))
     return rows
 
 

@@ -11,6 +11,7 @@ hint; nothing below the CLI prints or exits. Exit codes are part of the interfac
     5  the build itself failed (a step exited non-zero, a base image could not be pulled, ...)
     6  a registry could not be reached or refused the operation
     7  the image was built but does not carry what was asked for (tags, labels)
+    8  a container `imgctl verify` needs could not be created, run or removed by the engine
     130 interrupted (Ctrl-C, SIGTERM)
 """
 
@@ -115,6 +116,16 @@ class VerifyError(ImgctlError):
     """The image exists but lacks a requested tag or label value."""
 
     exit_code = 7
+
+
+class ContainerError(ImgctlError):
+    """The engine refused an operation on a container `imgctl verify` started (create, exec, signal, remove).
+
+    A container that starts and then fails is a finding of the image, not this error; this is for the
+    engine's own refusals, which say nothing about the image.
+    """
+
+    exit_code = 8
 
 
 class Interrupted(ImgctlError):

@@ -12,17 +12,54 @@ import itertools
 import re
 import shlex
 import tarfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from builder.engine.protocol import BuildParams, Engine, ImageRecord, StreamMessage
+from builder.engine.protocol import (
+    BuildParams,
+    ContainerSpec,
+    ContainerState,
+    Engine,
+    ExecResult,
+    ImageRecord,
+    ProcessRecord,
+    StreamMessage,
+)
+from builder.errors import ContainerError
 
 
 @dataclass
 class Call:
     name: str
     args: tuple[object, ...]
+
+
+@dataclass
+class Behaviour:
+    """How a fake container of the next `create_container` behaves, on the fake engine's clock."""
+
+    start_error: str = ""  # start_container raises ContainerError with it
+    exits_after: float | None = None  # seconds after the start at which it exits by itself
+    exit_code: int = 0
+    stops_after: float | None = 0.2  # seconds after a signal at which it exits; None: it ignores signals
+    stop_code: int = 0
+    writable: frozenset[str] = frozenset()  # directories a `touch` succeeds in
+    has_touch: bool = True
+    processes: tuple[ProcessRecord, ...] = (ProcessRecord("1", "server", "/usr/bin/server --port 8080"),)
+    logs: str = ""
+
+
+@dataclass
+class FakeContainer:
+    spec: ContainerSpec
+    behaviour: Behaviour
+    started: float | None = None
+    ends: float | None = None  # when it exits (or exited)
+    code: int = 0
+    removed: bool = False
+    signals: list[str] = field(default_factory=list)
+    execs: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
 
 
 @dataclass
@@ -38,7 +75,19 @@ class FakeEngine:
     calls: list[Call] = field(default_factory=list)
     saved: bytes = b"archive"
     closed: bool = False
+    behaviours: list[Behaviour] = field(default_factory=list)  # of the next containers; default Behaviour()
+    containers: dict[str, FakeContainer] = field(default_factory=dict)
+    now: float = 0.0  # the fake clock the container behaviours follow; `sleep` advances it
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.001)
+
+    def live_containers(self) -> list[str]:
+        return [cid for cid, container in self.containers.items() if not container.removed]
 
     def add(self, image: ImageRecord) -> ImageRecord:
         self.images[image.id] = image
@@ -122,6 +171,79 @@ class FakeEngine:
         found = self._find(ref)
         if found is not None:
             del self.images[found.id]
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        self.calls.append(Call("create_container", (spec,)))
+        if self._find(spec.image) is None:
+            raise ContainerError(f"no such image {spec.image}")
+        container_id = "c" + self.new_id()[1:]
+        self.containers[container_id] = FakeContainer(spec, self.behaviours.pop(0) if self.behaviours else Behaviour())
+        return container_id
+
+    def start_container(self, container_id: str) -> None:
+        self.calls.append(Call("start_container", (container_id,)))
+        container = self._container(container_id)
+        if container.behaviour.start_error:
+            raise ContainerError(container.behaviour.start_error)
+        container.started = self.now
+        after = container.behaviour.exits_after
+        if container.spec.entrypoint == ("touch",):  # a probe run
+            after = 0.05
+            path = (container.spec.command or ("",))[0].rsplit("/", 1)[0]
+            container.code = 0 if path in container.behaviour.writable else 1
+            if not container.behaviour.has_touch:
+                container.code = 127
+        else:
+            container.code = container.behaviour.exit_code
+        container.ends = None if after is None else self.now + after
+
+    def container_state(self, container_id: str) -> ContainerState:
+        container = self._container(container_id)
+        if container.started is None:
+            return ContainerState(status="created", running=False, exit_code=0)
+        if container.ends is not None and container.ends <= self.now:
+            return ContainerState(status="exited", running=False, exit_code=container.code)
+        return ContainerState(status="running", running=True)
+
+    def signal_container(self, container_id: str, signal: str) -> None:
+        self.calls.append(Call("signal_container", (container_id, signal)))
+        container = self._container(container_id)
+        container.signals.append(signal)
+        if not self.container_state(container_id).running:
+            raise ContainerError(f"container {container_id[:12]} is not running")
+        if signal == "SIGKILL":
+            container.ends, container.code = self.now, 137
+        elif container.behaviour.stops_after is not None:
+            container.ends, container.code = self.now + container.behaviour.stops_after, container.behaviour.stop_code
+
+    def exec_in_container(self, container_id: str, argv: Sequence[str], user: str = "") -> ExecResult:
+        container = self._container(container_id)
+        container.execs.append((tuple(argv), user))
+        if not self.container_state(container_id).running:
+            raise ContainerError(f"container {container_id[:12]} is not running")
+        if argv[0] != "touch" or not container.behaviour.has_touch:
+            return ExecResult(127, f'exec: "{argv[0]}": executable file not found in $PATH')
+        directory = argv[1].rsplit("/", 1)[0]
+        if directory in container.behaviour.writable:
+            return ExecResult(0, "")
+        return ExecResult(1, f"touch: {argv[1]}: Permission denied")
+
+    def container_processes(self, container_id: str) -> tuple[ProcessRecord, ...]:
+        return self._container(container_id).behaviour.processes
+
+    def container_logs(self, container_id: str, tail: int = 5) -> str:
+        return "\n".join(self._container(container_id).behaviour.logs.splitlines()[-tail:])
+
+    def remove_container(self, container_id: str) -> None:
+        self.calls.append(Call("remove_container", (container_id,)))
+        if container_id in self.containers:
+            self.containers[container_id].removed = True
+
+    def _container(self, container_id: str) -> FakeContainer:
+        container = self.containers.get(container_id)
+        if container is None or container.removed:
+            raise ContainerError(f"no such container {container_id}")
+        return container
 
     def _find(self, ref: str) -> ImageRecord | None:
         if ref in self.images:

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from builder import __version__
-from builder.cli import auth, build, context, init, lint, manifests, profiles, push
+from builder.cli import auth, build, context, init, lint, manifests, profiles, push, verify
 from builder.cli.options import GlobalOptions
 
 app = typer.Typer(
@@ -65,4 +65,5 @@ app.command("lint")(lint.lint_command)
 app.command("push")(push.push_command)
 app.command("save")(push.save_command)
 app.command("render")(manifests.render_command)
+app.command("verify")(verify.verify_command)
 app.add_typer(auth.auth_app, name="auth")

@@ -1,4 +1,5 @@
-"""`imgctl build`: resolve every profile first, then build, label, tag and verify each (and push with --push)."""
+"""`imgctl build`: resolve every profile first, then build, label, tag and verify each (with --verify, also verify
+the image itself; with --push, push it)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from builder.cli.options import GlobalOptions
     from builder.config.profile import Profile
     from builder.config.project import Project
+    from builder.engine.protocol import Engine
+    from builder.findings.model import Report
     from builder.lint.run import BuildLint
     from builder.push.execute import PushResult
 
@@ -57,6 +60,8 @@ def build_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No build log; print only the image ids."),
     explain: bool = typer.Option(False, "--explain",
                                  help="Say why each image was built rather than found up to date."),
+    verify: bool = typer.Option(False, "--verify",
+                                help="Verify each built image (imgctl verify); exit 1, pushing nothing, if one fails."),
     push: bool = typer.Option(False, "--push", help="Push every tag to the profile's destinations after the build."),
     to: list[str] = TO_OPTION,
     tls_verify: str | None = TLS_VERIFY_OPTION,
@@ -108,8 +113,8 @@ def build_command(
                 for plan_document in plans:
                     render_build.print_plan(plan_document)
             return
-        _build(where, options, profiles, linting, push_flags, targets, push=push, quiet=quiet, as_json=as_json,
-               explain=explain, authfile=authfile)
+        _build(where, options, profiles, linting, push_flags, targets, push=push, verify=verify, quiet=quiet,
+               as_json=as_json, explain=explain, authfile=authfile)
 
 
 def _linted(linting: BuildLint, quiet: bool) -> None:
@@ -129,9 +134,10 @@ def _linted(linting: BuildLint, quiet: bool) -> None:
 
 
 def _build(where: Project, options: GlobalOptions, profiles: list[Profile], linting: BuildLint,
-           push_flags: PushFlags, targets: list[Any], *, push: bool, quiet: bool, as_json: bool, explain: bool,
-           authfile: Path | None) -> None:
-    """Everything after the lint that needs the engine: build, then push with --push, then the results."""
+           push_flags: PushFlags, targets: list[Any], *, push: bool, verify: bool, quiet: bool, as_json: bool,
+           explain: bool, authfile: Path | None) -> None:
+    """Everything after the lint that needs the engine: build, verify with --verify, push with --push, then the
+    results."""
     from builder.build.execute import BuildRun, build_profiles
     from builder.engine.service import connect
     from builder.inputs.hashcache import HashCache
@@ -161,10 +167,13 @@ def _build(where: Project, options: GlobalOptions, profiles: list[Profile], lint
             yield shown.on_event
 
     pushed: list[PushResult] = []
+    verified: list[Report] = []
     with connect(options.url, options.env) as engine:
         results = build_profiles(engine, profiles, run, display, on_plan=on_plan, on_result=on_result,
                                  documents=linting.documents)
-        if push:
+        if verify:
+            verified = _verify(engine, profiles, results, quiet)
+        if push and not any(report.exit_code for report in verified):
             # Only now: the push machinery (the registry client, requests' adapters) costs a plain build nothing.
             from builder.cli.push import push_display, write_push_files
             from builder.push.execute import PushJob, push_profiles
@@ -177,16 +186,41 @@ def _build(where: Project, options: GlobalOptions, profiles: list[Profile], lint
         document: dict[str, Any] = {"images": [r.to_dict() for r in results]}
         if push:
             document["pushed"] = [p.to_dict() for p in pushed]
+        if verify:
+            import json
+
+            from builder.findings.formats import to_json
+
+            document["verify"] = json.loads(to_json(verified))
         print_json(document)
     elif quiet:
         for result in results:
             line(result.image_id)
     else:
         render_build.print_build_summary(results)
-        if push:
+        if push and pushed:
             from builder.render.push import print_push_summary
 
             print_push_summary(pushed)
+    if any(report.exit_code for report in verified):
+        from builder.render.console import warning
+
+        warning("verify failed" + (": nothing was pushed" if push else ""))
+        raise typer.Exit(1)
+
+
+def _verify(engine: Engine, profiles: list[Profile], results: list[BuildResult], quiet: bool) -> list[Report]:
+    """`--verify`: each built image, under its profile's [verify] settings; the reports go to stderr."""
+    from builder.render.verify import show_build_verify
+    from builder.verify.execute import profile_target
+    from builder.verify.execute import verify as verify_image
+
+    reports = [verify_image(engine, profile_target(profile, result.image_id))
+               for profile, result in zip(profiles, results, strict=True)]
+    shown = [report for report in reports if report.exit_code] if quiet else reports
+    if shown:
+        show_build_verify(shown)
+    return reports
 
 
 def _s2i_bases(options: GlobalOptions, profile: Profile) -> prepare.BaseImages | None:

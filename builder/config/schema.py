@@ -67,12 +67,12 @@ LINT = Section(entries=MappingProxyType({
 VERIFY_KINDS = ("service", "job")  # a service stays up until stopped; a job runs and exits 0
 VERIFY = Section(entries=MappingProxyType({
     "kind": choice(*VERIFY_KINDS),
-    "skip": StringTable(expected='a table of check codes and reasons (OS214 = "batch job, no signal handling")',
-                        key_pattern=r"OS[0-9]{3}", key_rule="a check code such as OS214"),
+    "skip": StringTable(expected='a table of check codes and reasons (OS222 = "batch job, no signal handling")',
+                        key_pattern=r"OS[0-9]{3}", key_rule="a check code such as OS222"),
     "grace": Integer(minimum=1, maximum=600),
     "user": String(pattern=r"[0-9]+(?::[0-9]+)?", rule="UID or UID:GID, numeric"),
     "failure_threshold": choice(*THRESHOLDS),
-    "ignore": StringList(item=String(pattern=r"OS[0-9]{3}", rule="a check code such as OS214")),
+    "ignore": StringList(item=String(pattern=r"OS[0-9]{3}", rule="a check code such as OS222")),
 }))
 
 STRATEGIES = ("containerfile", "s2i")
@@ -117,7 +117,7 @@ SCHEMA: tuple[Setting, ...] = (
             "directories the application writes at run time: lint and verify check they suit an arbitrary UID"),
     Setting("lint", LINT, _NO_ENTRIES, 'lint = { ignore = ["DL3008"], failure_threshold = "error" }',
             "imgctl lint settings: ignore, override, failure_threshold, trusted_registries, policy, on_build"),
-    Setting("verify", VERIFY, _NO_ENTRIES, 'verify = { kind = "job", skip = { OS214 = "exits by itself" } }',
+    Setting("verify", VERIFY, _NO_ENTRIES, 'verify = { kind = "job", skip = { OS222 = "a batch job" } }',
             "imgctl verify settings: kind, skip, grace, user, failure_threshold, ignore"),
     Setting("strategy", choice(*STRATEGIES), "containerfile", 'strategy = "s2i"',
             "how the image is described: a Containerfile, or S2I (source + builder image)"),

@@ -32,6 +32,14 @@ class ImageRecord:
     history: tuple[str, ...] | None = None  # `created_by` of each entry; None when the engine reports none
     layers: tuple[str, ...] = ()  # RootFS.Layers: the diff ids, base first
     working_dir: str = ""
+    # What `imgctl verify` reads of the config; the OCI spellings, as the engine reports them.
+    user: str = ""
+    exposed_ports: tuple[str, ...] = ()  # "8080/tcp"
+    volumes: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    stop_signal: str = ""  # "" when the image sets none (SIGTERM then)
+    layer_history: tuple[str, ...] | None = None  # `created_by` of the history entries that made a layer
 
     @classmethod
     def from_inspect(cls, document: Mapping[str, Any]) -> ImageRecord:
@@ -40,6 +48,7 @@ class ImageRecord:
         config: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         labels = config.get("Labels") or document.get("Labels") or {}
         history = document.get("History")
+        entries = [item for item in history if isinstance(item, Mapping)] if isinstance(history, list) else None
         return cls(
             id=str(document.get("Id") or ""),
             repo_tags=tuple(str(tag) for tag in document.get("RepoTags") or ()),
@@ -48,14 +57,64 @@ class ImageRecord:
             digest=str(document["Digest"]) if document.get("Digest") else None,
             env=tuple(str(item) for item in config.get("Env") or ()),
             onbuild=tuple(str(item) for item in config.get("OnBuild") or ()),
-            history=(
-                tuple(str(item.get("created_by") or "") for item in history if isinstance(item, Mapping))
-                if isinstance(history, list)
-                else None
-            ),
+            history=tuple(str(item.get("created_by") or "") for item in entries) if entries is not None else None,
             layers=tuple(str(layer) for layer in (document.get("RootFS") or {}).get("Layers") or ()),
             working_dir=str(config.get("WorkingDir") or ""),
+            user=str(config.get("User") or ""),
+            exposed_ports=tuple(str(port) for port in config.get("ExposedPorts") or ()),
+            volumes=tuple(str(path) for path in config.get("Volumes") or ()),
+            cmd=_words(config.get("Cmd")),
+            entrypoint=_words(config.get("Entrypoint")),
+            stop_signal=str(config.get("StopSignal") or ""),
+            layer_history=(
+                tuple(str(item.get("created_by") or "") for item in entries if not item.get("empty_layer"))
+                if entries is not None
+                else None
+            ),
         )
+
+
+def _words(value: object) -> tuple[str, ...]:
+    """Cmd and Entrypoint: a list of words; Docker's old configs may hold one string."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(word) for word in value) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A container to create: the image, the user it runs as, and optionally another command."""
+
+    image: str
+    user: str = ""  # "UID:GID"; "" runs as the image's USER
+    entrypoint: tuple[str, ...] | None = None  # None keeps the image's
+    command: tuple[str, ...] | None = None  # None keeps the image's CMD
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """A container's state as the engine reports it."""
+
+    status: str  # created, running, exited, stopped, ...
+    running: bool
+    exit_code: int | None = None  # once it has stopped
+    error: str = ""  # the runtime's message when the container could not start
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str  # stdout and stderr, interleaved as they came
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """One process in a container, as `podman top` sees it from the host (no tool in the image needed)."""
+
+    pid: str
+    comm: str  # the executable's name (/proc/PID/comm)
+    args: str  # the full command line
 
 
 # A build or push stream message as the service sends it: `{"stream": text}`, `{"error": text, ...}`,
@@ -104,3 +163,34 @@ class Engine(Protocol):
     def tag(self, image_id: str, repository: str, tag: str) -> None: ...
 
     def remove_image(self, ref: str, force: bool = False) -> None: ...
+
+    # Containers: what `imgctl verify` runs. Every failure is `ContainerError` (or `EngineError` when the
+    # service does not answer); a container that starts and then fails is a state, not an error.
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        """Create (not start) a container; returns its id."""
+        ...
+
+    def start_container(self, container_id: str) -> None:
+        """Start it; a runtime that cannot start the image's process raises `ContainerError` with its message."""
+        ...
+
+    def container_state(self, container_id: str) -> ContainerState: ...
+
+    def signal_container(self, container_id: str, signal: str) -> None:
+        """Send `signal` ("SIGTERM", "TERM", "15") to the container's PID 1."""
+        ...
+
+    def exec_in_container(self, container_id: str, argv: Sequence[str], user: str = "") -> ExecResult:
+        """Run `argv` in the running container and wait for it; exit code 126/127 when it cannot be run."""
+        ...
+
+    def container_processes(self, container_id: str) -> tuple[ProcessRecord, ...]: ...
+
+    def container_logs(self, container_id: str, tail: int = 5) -> str:
+        """The last `tail` lines the container wrote (stdout and stderr)."""
+        ...
+
+    def remove_container(self, container_id: str) -> None:
+        """Remove it, running or not, with its anonymous volumes; a container already gone is no error."""
+        ...

@@ -6,6 +6,7 @@ The `org.opencontainers.image.*` keys are the OCI image spec's annotations used 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -21,6 +22,13 @@ DIGEST_LABEL = "io.imgctl.inputs.digest"
 # The per-file detail of the inputs, which imgctl put on images before it moved to the building machine's
 # cache: still read from older images, never written.
 COMPONENTS_LABEL = "io.imgctl.inputs.components"
+
+# The labels OpenShift's console and generators read (openshift-docs images-create-metadata.adoc), checked by
+# `imgctl verify` (OS203) on the built image.
+OPENSHIFT_LABELS = ("io.k8s.description", "io.k8s.display-name", "io.openshift.tags")
+# Labels whose values are Kubernetes resource quantities (apimachinery resource.Quantity).
+QUANTITY_LABELS = ("io.openshift.min-memory", "io.openshift.min-cpu")
+KUBERNETES_QUANTITY = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?")
 
 # Labels that differ on every build of the same content; neither inputs nor compared on an up-to-date image.
 TIME_VARYING_LABELS = frozenset({CREATED})

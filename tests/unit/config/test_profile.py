@@ -422,14 +422,14 @@ def test_ignore_dialect(project: Project) -> None:
 
 def test_lint_and_verify_tables_are_typed_with_defaults(project: Project) -> None:
     project.write("api", 'image = "api"\n[lint]\nignore = ["DL3008"]\noverride = { OS106 = "error" }\n'
-                         '[verify]\nkind = "job"\ngrace = 3\nskip = { OS214 = "a batch job" }\n')
+                         '[verify]\nkind = "job"\ngrace = 3\nskip = { OS222 = "a batch job" }\n')
     profile = project.load("api")
     assert profile.lint.ignore == ("DL3008",)
     assert dict(profile.lint.override) == {"OS106": "error"}
     lint = profile.lint
     assert (lint.failure_threshold, lint.policy, lint.on_build) == ("warning", "openshift", "warn")
     assert (profile.verify.kind, profile.verify.grace, profile.verify.user) == ("job", 3, "1000680000:0")
-    assert dict(profile.verify.skip) == {"OS214": "a batch job"}
+    assert dict(profile.verify.skip) == {"OS222": "a batch job"}
     policy = profile.lint.findings_policy()
     assert policy.ignore == frozenset({"DL3008"}) and policy.failure_threshold == "warning"
 

@@ -41,3 +41,12 @@ def test_the_top_level_imports_no_podman_py() -> None:
     code = "import sys, builder.engine.podman, builder.engine.service; print('podman' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_an_attach_stream_loses_its_frame_headers_and_plain_text_passes() -> None:
+    from builder.engine.podman import _demultiplex
+
+    framed = b"\x01\x00\x00\x00\x00\x00\x00\x03out" + b"\x02\x00\x00\x00\x00\x00\x00\x05 err\n"
+    assert _demultiplex(framed) == "out err\n"
+    assert _demultiplex(b"touch: /x: Permission denied\n") == "touch: /x: Permission denied\n"
+    assert _demultiplex(b"") == ""

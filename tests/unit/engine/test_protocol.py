@@ -45,3 +45,15 @@ def test_a_record_gives_image_facts_what_pruning_needs() -> None:
     assert image_facts(onbuild.env, onbuild.onbuild, onbuild.history).onbuild
     bare = ImageRecord(id="d" * 64)
     assert image_facts(bare.env, bare.onbuild, bare.history).onbuild  # no history: may have triggers
+
+
+def test_a_record_from_inspect_keeps_the_history_entries_that_made_layers() -> None:
+    record = ImageRecord.from_inspect({
+        "Id": "a" * 64,
+        "Config": {"User": "1001:0", "ExposedPorts": {"8080/tcp": {}}, "Volumes": {"/data": {}},
+                   "Cmd": ["/bin/server"], "Entrypoint": "/init", "StopSignal": "SIGQUIT"},
+        "History": [{"created_by": "COPY a"}, {"created_by": "ENV x=1", "empty_layer": True}, {"created_by": "RUN b"}],
+    })
+    assert record.layer_history == ("COPY a", "RUN b") and record.history == ("COPY a", "ENV x=1", "RUN b")
+    assert (record.user, record.exposed_ports, record.volumes) == ("1001:0", ("8080/tcp",), ("/data",))
+    assert (record.cmd, record.entrypoint, record.stop_signal) == (("/bin/server",), ("/init",), "SIGQUIT")

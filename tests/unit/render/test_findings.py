@@ -11,7 +11,7 @@ def test_terminal_report_lists_findings_hints_skips_and_verdict() -> None:
         "verify", "localhost/api:1",
         (Finding("OS201", "error", "the image runs as root", "localhost/api:1", hint="add USER 1001"),),
         Policy(),
-        checks=(Check("OS214", "stops on SIGTERM", "exited in 0.3 s"),),
+        checks=(Check("OS222", "stops on SIGTERM", "exited in 0.3 s"),),
         skipped=(Skipped("OS202", "no shell in the image"),),
         notes=("hadolint is not installed",),
     )
@@ -21,7 +21,7 @@ def test_terminal_report_lists_findings_hints_skips_and_verdict() -> None:
         "note: hadolint is not installed",
         "localhost/api:1 OS201 error: the image runs as root",
         "  hint: add USER 1001",
-        "OS214 stops on SIGTERM: exited in 0.3 s",
+        "OS222 stops on SIGTERM: exited in 0.3 s",
         "OS202 skipped: no shell in the image",
         "localhost/api:1: 1 error; failed (failure threshold: warning)",
     ]
