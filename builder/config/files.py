@@ -100,16 +100,17 @@ _TOML_HINT = (
 )
 
 
-def parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
+def parse_toml(path: Path, what: str = "the profile") -> tuple[str, dict[str, Any]]:
+    """`what` names the file in errors: the lint configuration (`imgctl lint --config`) is read here too."""
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ConfigError(f"cannot read the profile: {error.strerror}", file=path) from None
+        raise ConfigError(f"cannot read {what}: {error.strerror}", file=path) from None
     try:
         text = data.decode("utf-8").removeprefix(_BOM)
     except UnicodeDecodeError as error:
         raise ConfigError(
-            "the profile is not valid UTF-8 text",
+            f"{what} is not valid UTF-8 text",
             file=path,
             line=data.count(b"\n", 0, error.start) + 1,
             hint="save the file as UTF-8",

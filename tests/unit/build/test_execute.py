@@ -254,3 +254,50 @@ def test_thousands_of_tags_say_why_the_label_step_takes_long(tmp_path: Path) -> 
     phases = [e.text for e in events if e.kind == "phase"]
     assert phases == ["labelling and tagging: 300 names (podman's image store adds each one in turn; "
                       "this takes a while)"]
+
+
+def test_build_profiles_builds_from_the_documents_it_is_given(tmp_path: Path) -> None:
+    """`imgctl build` reads each Containerfile once (its lint sees those bytes) and hands the Documents over:
+    a Containerfile outside the context is uploaded as those bytes, even if the file changed in between."""
+    import io
+    import tarfile
+    from contextlib import contextmanager
+
+    from builder.build.execute import BuildRun, build_profiles
+    from builder.config.project import Project
+    from builder.containerfile.document import Document
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "app").write_text("content")
+    (tmp_path / "profiles" / "app.toml").write_text(
+        'image = "team/app"\ncontext = "ctx"\ncontainerfile = "Containerfile"\n')
+    containerfile = tmp_path / "Containerfile"
+    containerfile.write_text("FROM scratch\nCOPY app /app\n")
+    document = Document.read(containerfile)
+    containerfile.write_text("FROM scratch\nCOPY app /elsewhere\n")
+    sent: list[bytes] = []
+
+    @dataclass
+    class KeepingEngine(FakeEngine):
+        def build(self, params: BuildParams, body: bytes | Iterable[bytes],
+                  headers: Mapping[str, str] | None = None) -> Iterator[StreamMessage]:
+            data = body if isinstance(body, bytes) else b"".join(body)
+            sent.append(data)
+            return super().build(params, data, headers)
+
+    engine = KeepingEngine(build_script=[main_build()])
+    engine.add(ImageRecord(id=MAIN_ID, size=123))
+
+    @contextmanager
+    def display(profile: object) -> Iterator[object]:
+        yield lambda event: None
+
+    project = Project(tmp_path / "profiles", env={"SOURCE_DATE_EPOCH": "0"})
+    build_profiles(engine, [project.profile("app")], BuildRun(project), display,  # type: ignore[arg-type]
+                   documents=[document])
+    (params, _), _ = engine.called("build")
+    with tarfile.open(fileobj=io.BytesIO(sent[0])) as archive:
+        member = archive.extractfile(str(params["dockerfile"]))
+        assert member is not None
+        assert member.read() == b"FROM scratch\nCOPY app /app\n"

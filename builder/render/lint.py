@@ -1,0 +1,73 @@
+"""Where lint reports go: `imgctl lint`'s document (stdout or --output), and the findings `imgctl build` shows."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from builder.findings.model import Report
+
+if TYPE_CHECKING:
+    from builder.findings.formats import RuleText
+
+
+def ready(fmt: str) -> None:
+    """Import what showing `fmt` takes (rich for tty, the formats module for the rest) now, while hadolint runs:
+    that import time then overlaps hadolint's instead of adding to it."""
+    if fmt == "tty":
+        import rich.console  # noqa: F401
+
+        import builder.render.findings
+    else:
+        import builder.findings.formats  # noqa: F401
+
+
+def show_report(reports: Sequence[Report], fmt: str, output: Path | None,
+                rules: Mapping[str, RuleText] | None = None) -> None:
+    """The run's one document in `fmt`; the tty form is the terminal report (plain text in a file).
+
+    A note (hadolint missing) is in the tty report and in SARIF's notifications; hadolint's JSON shape and the
+    other formats have no place for it, and a report written to a file is not read at once: it goes to stderr.
+    """
+    if fmt != "tty" or output is not None:
+        for report in reports:
+            for note in report.notes:
+                sys.stderr.write(f"note: {note}\n")
+        sys.stderr.flush()
+    if fmt == "tty":
+        if output is None:
+            from builder.render.findings import show
+
+            show(reports)
+            return
+        buffer = io.StringIO()
+        from builder.render.findings import show
+
+        show(reports, buffer)
+        text = buffer.getvalue()
+    else:
+        from builder.findings.formats import render
+
+        text = render(reports, fmt, rules)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from builder.filewrite import write_text
+
+    write_text(output, text, key="--output")
+
+
+def show_build_lint(reports: Sequence[Report], mode: str) -> None:
+    """`imgctl build`'s lint, on stderr (stdout keeps the build's results): only when it has something to say."""
+    if not any(report.findings or report.notes for report in reports):
+        return
+    from builder.render.findings import show
+
+    show([report for report in reports if report.findings or report.notes], sys.stderr)
+    if mode == "warn" and any(report.exit_code for report in reports):
+        sys.stderr.write("note: building anyway (lint.on_build = \"warn\"; --lint=error refuses, --lint=off skips)\n")
+        sys.stderr.flush()
