@@ -142,18 +142,7 @@ class PodmanEngine:
             headers=headers,
             stream=True,
         )
-        try:
-            if response.status_code != 200:
-                yield {"error": _error_text(response)}
-                return
-            for raw in response.iter_lines():
-                if raw:
-                    try:
-                        yield json.loads(raw)
-                    except ValueError:
-                        yield {"stream": raw.decode("utf-8", "replace")}
-        finally:
-            response.close()
+        yield from _messages(response)
 
     def pull(self, ref: str, *, auth_header: str | None, tls_verify: bool, policy: str) -> Iterator[StreamMessage]:
         """Pull `ref` and yield the service's messages; as with push, errors arrive inside an HTTP 200 body."""
@@ -161,18 +150,7 @@ class PodmanEngine:
         params = {"reference": ref, "policy": policy, "tlsVerify": "true" if tls_verify else "false", "quiet": "false"}
         response = self._request("post", "/images/pull", f"pulling {ref}", params=params, headers=headers,
                                  stream=True)
-        try:
-            if response.status_code != 200:
-                yield {"error": _error_text(response)}
-                return
-            for raw in response.iter_lines():
-                if raw:
-                    try:
-                        yield json.loads(raw)
-                    except ValueError:
-                        yield {"stream": raw.decode("utf-8", "replace")}
-        finally:
-            response.close()
+        yield from _messages(response)
 
     def save(self, ref: str, fmt: str, out: BinaryIO) -> int:
         """Write the image as an archive (`oci-archive` or `docker-archive`) to the binary file `out`."""
@@ -386,3 +364,19 @@ def _epoch(timestamp: str) -> float | None:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         return None
+
+
+def _messages(response: Any) -> Iterator[StreamMessage]:
+    """A push or pull answer as messages: errors arrive inside an HTTP 200 body, or as a failing status."""
+    try:
+        if response.status_code != 200:
+            yield {"error": _error_text(response)}
+            return
+        for raw in response.iter_lines():
+            if raw:
+                try:
+                    yield json.loads(raw)
+                except ValueError:
+                    yield {"stream": raw.decode("utf-8", "replace")}
+    finally:
+        response.close()

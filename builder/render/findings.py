@@ -7,12 +7,17 @@ result of the command, which a script may capture.
 
 from __future__ import annotations
 
+import io
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from builder.findings.model import LEVELS, Finding, Report
 from builder.render.console import console_for
+
+if TYPE_CHECKING:
+    from builder.findings.formats import RuleText
 
 _STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan", "style": "dim"}
 
@@ -51,3 +56,33 @@ def show(reports: Sequence[Report], stream: TextIO | None = None) -> None:
         for skipped in report.skipped:
             console.print(f"{skipped.code} skipped: {skipped.reason}", style="dim")
         console.print(summary(report), style="bold red" if report.exit_code else "green")
+
+
+def show_document(reports: Sequence[Report], fmt: str, output: Path | None,
+                  rules: Mapping[str, RuleText] | None = None, *, notes_to_stderr: bool = False) -> None:
+    """A run's one document in `fmt` on stdout or in `output`; the tty form is the terminal report (plain text
+    in a file). `notes_to_stderr`: say the notes on stderr too when they would otherwise not be seen at once
+    (lint's "hadolint is missing" has no place in hadolint's JSON shape)."""
+    if notes_to_stderr and (fmt != "tty" or output is not None):
+        for report in reports:
+            for note in report.notes:
+                sys.stderr.write(f"note: {note}\n")
+        sys.stderr.flush()
+    if fmt == "tty" and output is None:
+        show(reports)
+        return
+    if fmt == "tty":
+        buffer = io.StringIO()
+        show(reports, buffer)
+        text = buffer.getvalue()
+    else:
+        from builder.findings.formats import render
+
+        text = render(reports, fmt, rules)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from builder.filewrite import write_text
+
+    write_text(output, text, key="--output")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,38 +26,11 @@ def ready(fmt: str) -> None:
 
 def show_report(reports: Sequence[Report], fmt: str, output: Path | None,
                 rules: Mapping[str, RuleText] | None = None) -> None:
-    """The run's one document in `fmt`; the tty form is the terminal report (plain text in a file).
+    """`imgctl lint`'s document. A note (hadolint missing) is in the tty report and in SARIF's notifications;
+    the other formats have no place for it, and a file is not read at once: then it goes to stderr too."""
+    from builder.render.findings import show_document
 
-    A note (hadolint missing) is in the tty report and in SARIF's notifications; hadolint's JSON shape and the
-    other formats have no place for it, and a report written to a file is not read at once: it goes to stderr.
-    """
-    if fmt != "tty" or output is not None:
-        for report in reports:
-            for note in report.notes:
-                sys.stderr.write(f"note: {note}\n")
-        sys.stderr.flush()
-    if fmt == "tty":
-        if output is None:
-            from builder.render.findings import show
-
-            show(reports)
-            return
-        buffer = io.StringIO()
-        from builder.render.findings import show
-
-        show(reports, buffer)
-        text = buffer.getvalue()
-    else:
-        from builder.findings.formats import render
-
-        text = render(reports, fmt, rules)
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from builder.filewrite import write_text
-
-    write_text(output, text, key="--output")
+    show_document(reports, fmt, output, rules, notes_to_stderr=True)
 
 
 def show_build_lint(reports: Sequence[Report], mode: str) -> None:

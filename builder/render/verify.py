@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,27 +15,10 @@ if TYPE_CHECKING:
 
 def show_report(reports: Sequence[Report], fmt: str, output: Path | None,
                 rules: Mapping[str, RuleText] | None = None) -> None:
-    """The run's one document in `fmt`; the tty form is the terminal report (plain text in a file)."""
-    from builder.render.findings import show
+    """`imgctl verify`'s document; its notes (layer sizes) are in the tty, JSON and SARIF forms."""
+    from builder.render.findings import show_document
 
-    if fmt == "tty" and output is None:
-        show(reports)
-        return
-    if fmt == "tty":
-        buffer = io.StringIO()
-        show(reports, buffer)
-        text = buffer.getvalue()
-    else:
-        from builder.findings.formats import render
-
-        text = render(reports, fmt, rules)
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from builder.filewrite import write_text
-
-    write_text(output, text, key="--output")
+    show_document(reports, fmt, output, rules)
 
 
 def show_build_verify(reports: Sequence[Report]) -> None:
