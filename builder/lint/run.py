@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from builder.containerfile.document import Document
 from builder.errors import LintError
-from builder.findings.model import Finding, Report
+from builder.findings.model import HADOLINT, IMGCTL, Finding, Report
 from builder.lint import hadolint, pragmas
 from builder.lint.subject import Subject
 from builder.lint.targets import Target, Unlinted, profile_target
@@ -106,7 +106,7 @@ class Session:
             said.update(notes)
             kept = pragmas.apply(target.subject.document, [*findings, *outcome.findings])
             policy = target.settings.findings_policy()
-            reports.append(Report(tool="lint", subject=target.name, findings=tuple(policy.apply(kept)),
+            reports.append(Report(tool="lint", subject=target.name, findings=_one_per_problem(policy.apply(kept)),
                                   policy=policy, notes=notes))
         return reports
 
@@ -119,6 +119,24 @@ class Session:
             log.debug("imgctl's rules failed on %s", subject.file, exc_info=True)
             return [], (f"imgctl's own rules failed ({type(error).__name__}: {error}); only hadolint's ran. "
                         "This is a bug: rerun with --debug and report it")
+
+
+def _one_per_problem(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Drop a hadolint finding where an imgctl rule that tightens it (`Rule.extends`) reports the same line:
+    one problem, said once, in the stricter words. Done after pragmas and the policy, so a user who ignores
+    the imgctl rule still gets hadolint's."""
+    from builder.lint.rules import CATALOG
+
+    tightened = {
+        (finding.file, finding.line, rule.extends)
+        for finding in findings
+        if (rule := CATALOG.get(finding.code)) is not None and rule.extends and finding.source == IMGCTL
+    }
+    return tuple(
+        finding
+        for finding in findings
+        if not (finding.source == HADOLINT and (finding.file, finding.line, finding.code) in tightened)
+    )
 
 
 def lint(targets: Sequence[Target | Unlinted], linter: Linter,
