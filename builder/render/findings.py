@@ -1,8 +1,9 @@
 """Lint and verify reports on a terminal: each finding on a line of its own with its hint, then a verdict.
 
 The layout follows compilers and hadolint's tty format (`file:line CODE level: message`), so editors and
-terminals that link `file:line` keep working; colour only on a terminal. Reports go to stdout: they are the
-result of the command, which a script may capture.
+terminals that link `file:line` keep working; colour only on a terminal (and not with NO_COLOR). Reports go
+to stdout: they are the result of the command, which a script may capture. Plain ANSI codes rather than rich:
+`imgctl lint` is run from editors and pre-commit hooks, and rich's import alone costs more than hadolint.
 """
 
 from __future__ import annotations
@@ -14,12 +15,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from builder.findings.model import LEVELS, Finding, Report
-from builder.render.console import console_for
 
 if TYPE_CHECKING:
     from builder.findings.formats import RuleText
 
-_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan", "style": "dim"}
+_STYLES = {"error": "1;31", "warning": "33", "info": "36", "style": "2", "dim": "2", "failed": "1;31", "passed": "32"}
+
+
+class _Painter:
+    """Colours text with SGR codes on a terminal; leaves it plain anywhere else."""
+
+    def __init__(self, stream: TextIO) -> None:
+        import os
+
+        self.on = stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if self.on else text
 
 
 def _location(finding: Finding) -> str:
@@ -39,23 +51,20 @@ def summary(report: Report) -> str:
 def show(reports: Sequence[Report], stream: TextIO | None = None) -> None:
     """Every report: notes, findings with hints, skipped checks, measured checks, then one verdict line each."""
     out = stream or sys.stdout
-    console = console_for(out)
+    paint = _Painter(out)
+    lines: list[str] = []
     for report in reports:
-        for note in report.notes:
-            console.print(f"note: {note}", style="dim")
+        lines += [paint(f"note: {note}", "dim") for note in report.notes]
         for finding in report.findings:
-            head = f"{_location(finding)} {finding.code} "
-            console.print(head, end="")
-            console.print(finding.level, style=_STYLES[finding.level], end="")
-            console.print(f": {finding.message}")
+            level = paint(finding.level, finding.level)
+            lines.append(f"{_location(finding)} {finding.code} {level}: {finding.message}")
             if finding.hint:
-                console.print(f"  hint: {finding.hint}", style="dim")
-        for check in report.checks:
-            if check.detail:
-                console.print(f"{check.code} {check.title}: {check.detail}")
-        for skipped in report.skipped:
-            console.print(f"{skipped.code} skipped: {skipped.reason}", style="dim")
-        console.print(summary(report), style="bold red" if report.exit_code else "green")
+                lines.append(paint(f"  hint: {finding.hint}", "dim"))
+        lines += [f"{check.code} {check.title}: {check.detail}" for check in report.checks if check.detail]
+        lines += [paint(f"{skipped.code} skipped: {skipped.reason}", "dim") for skipped in report.skipped]
+        lines.append(paint(summary(report), "failed" if report.exit_code else "passed"))
+    out.write("".join(line + "\n" for line in lines))
+    out.flush()
 
 
 def show_document(reports: Sequence[Report], fmt: str, output: Path | None,

@@ -14,11 +14,9 @@ if TYPE_CHECKING:
 
 
 def ready(fmt: str) -> None:
-    """Import what showing `fmt` takes (rich for tty, the formats module for the rest) now, while hadolint runs:
+    """Import what showing `fmt` takes (the terminal report, or the formats module) now, while hadolint runs:
     that import time then overlaps hadolint's instead of adding to it."""
     if fmt == "tty":
-        import rich.console  # noqa: F401
-
         import builder.render.findings
     else:
         import builder.findings.formats  # noqa: F401

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from builder.findings.model import Check, Finding, Policy, Report, Skipped
 from builder.render.findings import show, summary
 
@@ -36,3 +38,22 @@ def test_summary_counts_levels_and_says_when_nothing_was_found() -> None:
     assert summary(Report("lint", "Containerfile", (), Policy())) == (
         "Containerfile: no findings; passed (failure threshold: warning)"
     )
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = Report("lint", "Containerfile", (Finding("OS103", "error", "root", "Containerfile", 2),), Policy())
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    terminal = _Terminal()
+    show([report], terminal)
+    assert "\x1b[1;31merror\x1b[0m" in terminal.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Terminal()
+    show([report], plain)
+    assert "\x1b[" not in plain.getvalue()
+    assert plain.getvalue().splitlines()[0] == "Containerfile:2 OS103 error: root"
