@@ -41,3 +41,20 @@ def test_the_top_level_imports_no_podman_py() -> None:
     code = "import sys, builder.engine.podman, builder.engine.service; print('podman' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_an_engine_loads_podman_py_without_its_package_init_which_still_runs_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from builder.engine.podman import Endpoint, PodmanEngine\n"
+        "engine = PodmanEngine(Endpoint('unix:///nowhere/podman.sock', 'test'))\n"
+        "print('podman.client' in sys.modules, any(name.startswith('rich') for name in sys.modules))\n"
+        "import podman\n"
+        "print(podman.PodmanClient.__name__, type(engine._api) is podman.api.client.APIClient,"
+        " engine._api_error is podman.errors.APIError)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["False False", "PodmanClient True True"]
