@@ -186,6 +186,8 @@ class _Walker:
         return bool(info.st_mode & bit) or os.access(path, os.R_OK)
 
     def _settle_held(self) -> None:
+        if not self.held:
+            return  # the common case: no '!' pattern held a directory back; no need to look at every entry
         needed: set[str] = set()
         for entry in self.entries:
             parent = entry.path.rpartition("/")[0]
