@@ -52,9 +52,16 @@ def main() -> None:
                   "--quiet"]
         commands = {
             "podman": (["podman", "build", "-q", "--no-cache", "-t", "localhost/bench/podman:latest", str(tree)], {}),
+            # engine_env sets PYTHONSAFEPATH=1: without it the current directory, put first on sys.path by
+            # `-m`, would decide which checkout runs (both, when compare.py is run from a checkout's root).
             "other": (imgctl, {"PYTHONPATH": str(args.other.resolve())}),
             "this": (imgctl, {"PYTHONPATH": str(ROOT)}),
         }
+        for name, checkout in (("other", args.other.resolve()), ("this", ROOT)):
+            ran = subprocess.run([sys.executable, "-c", "import builder; print(builder.__file__)"],
+                                 env={**served, **commands[name][1]}, capture_output=True, text=True, check=True)
+            if not Path(ran.stdout.strip()).resolve().is_relative_to(checkout):
+                raise SystemExit(f"{name} would run {ran.stdout.strip()}, not the checkout {checkout}")
         for _ in range(args.runs):
             for name, (command, extra) in commands.items():
                 started = time.perf_counter()

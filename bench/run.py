@@ -123,6 +123,10 @@ def engine_env(directory: Path) -> dict[str, str]:
         CONTAINERS_CONF=str(directory / "containers.conf"), CONTAINERS_STORAGE_CONF=str(directory / "storage.conf")
     )
     env.pop("CONTAINER_HOST", None)
+    # `python -m builder` puts the current directory first on sys.path: run from another checkout (or from
+    # /work/main), it would time that checkout's code. PYTHONSAFEPATH=1 leaves the directory out, so the
+    # checkout timed is always this one (or the one compare.py names in PYTHONPATH).
+    env.update(PYTHONPATH=str(ROOT), PYTHONSAFEPATH="1")
     return env
 
 

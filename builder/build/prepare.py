@@ -23,7 +23,6 @@ from builder.context.rules import IgnoreRules
 from builder.context.walk import ContextSnapshot, scan
 from builder.oci import refs
 from builder.oci.labels import Provenance
-from builder.registry.credentials import lookup, x_registry_config
 
 if TYPE_CHECKING:
     from builder.s2i.prepare import Pulling
@@ -164,7 +163,7 @@ def build_auth_header(profile: Profile, bases: BaseImages, env: Mapping[str, str
 
     The service does not read the caller's auth files, so private base images need their credentials sent.
     """
-    lookups = []
+    repositories = []
     for ref in bases.digests:
         try:
             repository = refs.split_reference(ref)[0]
@@ -172,8 +171,12 @@ def build_auth_header(profile: Profile, bases: BaseImages, env: Mapping[str, str
             continue  # buildah will report a bad base image name itself
         if refs.registry_of(repository) == refs.LOCAL_DOMAIN or "/" not in repository:
             continue  # a local or short name: no registry to authenticate against
-        lookups.append(lookup(repository, env=env, authfile=authfile))
-    return x_registry_config(lookups)
+        repositories.append(repository)
+    if not repositories:
+        return ""  # FROM scratch or local images: the credential machinery is not even imported (8 ms)
+    from builder.registry.credentials import lookup, x_registry_config
+
+    return x_registry_config([lookup(repository, env=env, authfile=authfile) for repository in repositories])
 
 
 def named_by_containerfile(profile: Profile) -> tuple[Callable[[str, bool], str | None], list[str]]:

@@ -1,7 +1,9 @@
 """The Podman implementation of `builder.engine.protocol.Engine`: the only module that imports podman-py.
 
-Imported lazily (only by commands that need an engine): `import podman` alone costs about 0.1 s, so it is
-imported inside `PodmanEngine.__init__`, and this module's top level stays cheap.
+Imported lazily (only by commands that need an engine), and only in part: the engine needs podman-py's
+`APIClient` (a requests session that speaks the libpod API) and its errors, not the package's `__init__`, which
+builds `PodmanClient` with every domain manager and pulls in rich.progress and a containers.conf reader
+(`_podman_api`). This module's top level imports no podman-py at all.
 
 podman-py's high-level `images.build()` returns only after the build has finished and cannot set
 `isolation`, `pullpolicy` or `excludes`, so builds go through the low-level `client.api.post("/build")`
@@ -14,8 +16,13 @@ is `BuildError` (exit 5), because it is a step of making the image that failed, 
 
 from __future__ import annotations
 
+import functools
+import importlib.machinery
+import importlib.util
 import json
 import logging
+import sys
+import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -71,20 +78,20 @@ class PodmanEngine:
     """A connected Podman API service."""
 
     def __init__(self, endpoint: Endpoint) -> None:
-        import podman  # deferred: see the module docstring
-
+        api_client, self._api_error = _podman_api()
         self.endpoint = endpoint
-        self._client = podman.PodmanClient(base_url=endpoint.url)
+        # What `podman.PodmanClient(base_url=...)` would make as its `.api`, without the client around it.
+        self._api = api_client(base_url=endpoint.url)
 
     def close(self) -> None:
-        self._client.close()
+        self._api.close()
 
     def clone(self) -> PodmanEngine:
         return PodmanEngine(self.endpoint)
 
     def ping(self, timeout: float = 3.0) -> bool:
         try:
-            response = self._client.api.get("/_ping", timeout=timeout)
+            response = self._api.get("/_ping", timeout=timeout)
         except Exception as exc:  # any transport failure means "does not answer"
             log.debug("no answer from %s (%s): %s", self.endpoint.url, self.endpoint.source, exc)
             return False
@@ -304,11 +311,9 @@ class PodmanEngine:
 
     def _request(self, method: str, path: str, doing: str, **kwargs: Any) -> Any:
         """One API call; a service that cannot be reached is `EngineError` (exit 4), with the cause."""
-        from podman.errors import APIError
-
         try:
-            return getattr(self._client.api, method)(path, **kwargs)
-        except APIError as exc:
+            return getattr(self._api, method)(path, **kwargs)
+        except self._api_error as exc:
             # podman-py wraps transport failures (refused, reset, a socket that went away) in APIError.
             cause = exc.__cause__ or exc
             raise EngineError(f"the engine at {self.endpoint.url} did not answer while {doing}: {cause}") from exc
@@ -334,6 +339,41 @@ def _demultiplex(data: bytes) -> str:
         offset += 8 + length
     chunks.append(data[offset:])
     return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _podman_api() -> tuple[Any, type[Exception]]:
+    """podman-py's `APIClient` and `APIError`, imported without first running the `podman` package's `__init__`.
+
+    Python runs a package's `__init__` before any of its modules, and podman-py's imports `PodmanClient` with
+    every domain manager and rich.progress: about 50 ms of CPU here, a third of podman-py's import, for
+    classes imgctl never uses (measured in alternation, after typer and imgctl's own modules). So `podman`
+    enters `sys.modules` as the package not yet run, holding only its path; its modules load as usual, and the
+    first use of anything else (`podman.PodmanClient`, by whoever asks) runs the `__init__` then, in place.
+    """
+    if "podman" not in sys.modules:
+        spec = importlib.util.find_spec("podman")
+        if spec is not None and spec.loader is not None and spec.submodule_search_locations is not None:
+            package = importlib.util.module_from_spec(spec)
+            package.__dict__["__getattr__"] = functools.partial(_complete_package, package, spec)
+            sys.modules["podman"] = package
+    import podman.api.client
+    import podman.errors
+
+    return podman.api.client.APIClient, podman.errors.APIError
+
+
+def _complete_package(package: types.ModuleType, spec: importlib.machinery.ModuleSpec, name: str) -> Any:
+    """The not-yet-run package's module `__getattr__` (PEP 562): a submodule is imported; any other name runs the
+    package's `__init__` first, once."""
+    try:
+        return importlib.import_module(f"{package.__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{package.__name__}.{name}":
+            raise
+    del package.__dict__["__getattr__"]
+    assert spec.loader is not None
+    spec.loader.exec_module(package)
+    return getattr(package, name)
 
 
 def _transport_errors() -> tuple[type[Exception], ...]:

@@ -50,3 +50,20 @@ def test_an_attach_stream_loses_its_frame_headers_and_plain_text_passes() -> Non
     assert _demultiplex(framed) == "out err\n"
     assert _demultiplex(b"touch: /x: Permission denied\n") == "touch: /x: Permission denied\n"
     assert _demultiplex(b"") == ""
+
+
+def test_an_engine_loads_podman_py_without_its_package_init_which_still_runs_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from builder.engine.podman import Endpoint, PodmanEngine\n"
+        "engine = PodmanEngine(Endpoint('unix:///nowhere/podman.sock', 'test'))\n"
+        "print('podman.client' in sys.modules, any(name.startswith('rich') for name in sys.modules))\n"
+        "import podman\n"
+        "print(podman.PodmanClient.__name__, type(engine._api) is podman.api.client.APIClient,"
+        " engine._api_error is podman.errors.APIError)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["False False", "PodmanClient True True"]
