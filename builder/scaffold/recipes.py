@@ -115,12 +115,19 @@ def _nodejs(detection: Detection, directory: Path, minimal: bool) -> Recipe:
 
 
 def _node_main(directory: Path) -> tuple[str, tuple[str, ...]]:
-    """package.json's "main" (npm's own default is index.js); a note when that file is not there."""
+    """The file `npm start` would run when its script is a plain `node FILE`, else package.json's "main" (npm's
+    own default is index.js); a note when that file is not there. PID 1 is node itself, never npm, which
+    does not pass SIGTERM on."""
     main = "index.js"
     try:
         document = json.loads((directory / "package.json").read_text(encoding="utf-8"))
         if isinstance(document, dict) and isinstance(document.get("main"), str) and document["main"].strip():
             main = document["main"].strip()
+        scripts = document.get("scripts") if isinstance(document, dict) else None
+        start = scripts.get("start") if isinstance(scripts, dict) else None
+        words = start.split() if isinstance(start, str) else []
+        if len(words) == 2 and words[0] == "node" and not words[1].startswith("-"):
+            main = words[1]
     except (OSError, ValueError):
         pass  # no or broken package.json: npm itself reports it at build time
     if (directory / main).is_file():

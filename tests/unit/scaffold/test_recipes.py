@@ -57,6 +57,17 @@ def test_node_entry_point_comes_from_package_json_main(tmp_path: Path) -> None:
     assert made.notes == ("no dist/server.js: edit the CMD to start your application",)
 
 
+def test_node_entry_point_comes_from_a_plain_node_start_script(tmp_path: Path) -> None:
+    root = app(tmp_path / "a", {"package.json": '{"main": "lib.js", "scripts": {"start": "node server.js"}}',
+                                "server.js": ""})
+    made = recipe(detect(root), root)
+    assert made.cmd[-1] == "server.js" and made.notes == ()
+    # A start script that is more than `node FILE` is not guessed at: "main" stands.
+    other = app(tmp_path / "b", {"package.json": '{"main": "lib.js", "scripts": {"start": "nodemon app.js"}}',
+                                 "lib.js": ""})
+    assert recipe(detect(other), other).cmd[-1] == "lib.js"
+
+
 def test_broken_package_json_falls_back_to_npm_default(tmp_path: Path) -> None:
     root = app(tmp_path, {"package.json": "{not json", "index.js": ""})
     assert recipe(detect(root), root).cmd[-1] == "index.js"
