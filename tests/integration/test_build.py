@@ -14,16 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import BASE_IMAGE, PodmanService
+from tests.trees import write_tree
 
 pytestmark = pytest.mark.integration
 
 
-def write_project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def tree(path: Path) -> list[str]:
@@ -46,7 +41,7 @@ RUN cat /greeting > /app/greeting.txt
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return write_project(
+    return write_tree(
         tmp_path / "proj",
         {
             "Containerfile": MULTI_STAGE,
@@ -111,7 +106,7 @@ def test_cached_target_gets_the_labels_of_each_build(podman_service: PodmanServi
 def test_containerfile_outside_the_context_leaves_the_context_untouched(
     podman_service: PodmanService, tmp_path: Path
 ) -> None:
-    root = write_project(
+    root = write_tree(
         tmp_path / "outside",
         {
             "build/Containerfile": f"FROM {BASE_IMAGE}\nCOPY . /src/\n",
@@ -130,7 +125,7 @@ def test_containerfile_outside_the_context_leaves_the_context_untouched(
 
 
 def test_context_with_symlinks_and_ignored_directories(podman_service: PodmanService, tmp_path: Path) -> None:
-    root = write_project(
+    root = write_tree(
         tmp_path / "links",
         {
             "Containerfile": f"FROM {BASE_IMAGE}\nCOPY . /ctx/\n",
@@ -166,7 +161,7 @@ def test_context_with_symlinks_and_ignored_directories(podman_service: PodmanSer
 
 
 def test_failing_run_step_reports_step_status_and_output(podman_service: PodmanService, tmp_path: Path) -> None:
-    root = write_project(
+    root = write_tree(
         tmp_path / "fail",
         {
             "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo preparing && echo 'disk on fire' >&2 && exit 3\n",
@@ -189,7 +184,7 @@ def test_plain_log_streams_while_the_build_runs(podman_service: PodmanService, t
     step finishes (and the build succeeds) without waiting for it.
     """
     marker = 900 + os.getpid() % 90  # a sleep only this test runs, to find its process
-    root = write_project(
+    root = write_tree(
         tmp_path / "slow",
         {
             "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo first-line && sleep {marker} ; echo second-line\n",
@@ -267,7 +262,7 @@ def test_interrupt_stops_the_private_service_and_leaves_nothing(
     if Path("/run/podman/podman.sock").exists() and not os.environ.get("CI"):
         pytest.skip("a system podman socket exists here; imgctl would use it instead of a private service")
     marker = 600 + int(sig)  # a sleep only this test runs, to find its process
-    root = write_project(
+    root = write_tree(
         tmp_path / "ctrlc",
         {
             "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo started && sleep {marker}\n",
@@ -308,7 +303,7 @@ def test_interrupt_stops_the_private_service_and_leaves_nothing(
 
 def test_build_secret_is_usable_in_run_and_lands_nowhere(podman_service: PodmanService, tmp_path: Path) -> None:
     secret_value = "s3cr3t-Value-9f1c"
-    root = write_project(
+    root = write_tree(
         tmp_path / "secret",
         {
             "Containerfile": (
@@ -345,7 +340,7 @@ def test_build_secret_is_usable_in_run_and_lands_nowhere(podman_service: PodmanS
 
 
 def test_isolation_platform_and_pull_policy_reach_the_engine(podman_service: PodmanService, tmp_path: Path) -> None:
-    root = write_project(
+    root = write_tree(
         tmp_path / "iso",
         {
             "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo isolated > /iso\n",
@@ -371,14 +366,14 @@ def test_the_label_step_leaves_layers_and_files_as_plain_podman_build(
 ) -> None:
     """A final WORKDIR nothing writes into: buildah would create it in the label step; it must not."""
     containerfile = f'FROM {BASE_IMAGE}\nENV HOME=/home/jovyan\nWORKDIR "${{HOME}}"\n'
-    root = write_project(
+    root = write_tree(
         tmp_path / "workdir",
         {
             "Containerfile": containerfile,
             "profiles/wd.toml": 'image = "localhost/imgctl-it/workdir"\ntags = ["imgctl"]\n',
         },
     )
-    plain_context = write_project(tmp_path / "plain", {"Containerfile": containerfile})
+    plain_context = write_tree(tmp_path / "plain", {"Containerfile": containerfile})
     podman_service.podman("build", "-q", "-t", "localhost/imgctl-it/workdir:plain", str(plain_context))
     done = podman_service.imgctl("build", "wd", "--label", 'odd=a "quoted" $HOME \\ value', cwd=root)
     assert done.returncode == 0, done.stderr
@@ -427,7 +422,7 @@ def _working_containers(service: PodmanService) -> set[str]:
 
 
 def test_a_failing_run_leaves_no_working_container(podman_service: PodmanService, tmp_path: Path) -> None:
-    root = write_project(
+    root = write_tree(
         tmp_path / "leftover",
         {
             "Containerfile": f"FROM {BASE_IMAGE}\nRUN echo one > /one\nRUN exit 4\n",

@@ -16,7 +16,7 @@ import pytest
 from builder.engine.podman import Endpoint, PodmanEngine
 from builder.errors import BuildError, EngineError
 from tests.integration.conftest import BASE_IMAGE, PodmanService
-from tests.integration.test_build import write_project
+from tests.trees import write_tree
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,7 @@ def _no_system_socket() -> None:
 
 
 def small_project(root: Path, run: str = "RUN echo built") -> Path:
-    return write_project(
+    return write_tree(
         root,
         {
             "Containerfile": f"FROM {BASE_IMAGE}\n{run}\n",

@@ -20,6 +20,7 @@ import pytest
 from builder.scaffold.recipes import NODE_SIGTERM_JS
 from tests.integration.conftest import BASE_IMAGE, PodmanService, _unavailable
 from tests.integration.scaffold_tools import toolbox_containerfile, write_tools
+from tests.trees import write_tree
 
 pytestmark = pytest.mark.integration
 
@@ -59,12 +60,6 @@ def toolbox(podman_service: PodmanService, tmp_path_factory: pytest.TempPathFact
     return TOOLBOX
 
 
-def _app(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def _run(service: PodmanService, image: str, script: str) -> subprocess.CompletedProcess[str]:
@@ -75,7 +70,7 @@ def _run(service: PodmanService, image: str, script: str) -> subprocess.Complete
 def test_generated_containerfile_builds_and_suits_an_arbitrary_uid(
         podman_service: PodmanService, toolbox: str, tmp_path: Path, runtime: str) -> None:
     files, present, absent = APPS[runtime]
-    project = _app(tmp_path / runtime, files)
+    project = write_tree(tmp_path / runtime, files)
     done = podman_service.imgctl("init", "--name", f"init-{runtime}", cwd=project)
     assert done.returncode == 0, done.stderr
     assert f"runtime {runtime}: found" in done.stdout
@@ -120,7 +115,7 @@ def test_generated_containerfile_builds_and_suits_an_arbitrary_uid(
 
 
 def test_go_minimal_builds_on_the_micro_stand_in(podman_service: PodmanService, toolbox: str, tmp_path: Path) -> None:
-    project = _app(tmp_path / "go", APPS["go"][0])
+    project = write_tree(tmp_path / "go", APPS["go"][0])
     done = podman_service.imgctl("init", "--minimal", "--name", "init-go-micro", cwd=project)
     assert done.returncode == 0, done.stderr
     assert "ARG RUNTIME_IMAGE=registry.access.redhat.com/ubi9/ubi-micro:" in (project / "Containerfile").read_text()

@@ -12,16 +12,11 @@ from builder.context.propose import MARKER, Proposal, Rule, propose
 from builder.context.rules import IgnoreRules
 from builder.context.walk import scan
 from builder.errors import ConfigError
+from tests.trees import write_tree
 
 COPIES = "the Containerfile copies it (line {})"
 
 
-def make(root: Path, files: Mapping[str, str]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    return root
 
 
 def needs(paths: Mapping[str, str]) -> Callable[[str, bool], str | None]:
@@ -123,7 +118,7 @@ JAVA_NEEDED = {"target/app.jar": COPIES.format(2)}
 
 
 def test_python_project(tmp_path: Path) -> None:
-    root = make(tmp_path, PYTHON)
+    root = write_tree(tmp_path, PYTHON)
     proposal = propose(root, root / "Containerfile", needs(PYTHON_NEEDED))
 
     assert proposal.path == root / ".containerignore"
@@ -148,7 +143,7 @@ def test_python_project(tmp_path: Path) -> None:
 
 
 def test_node_project(tmp_path: Path) -> None:
-    root = make(tmp_path, NODE)
+    root = write_tree(tmp_path, NODE)
     proposal = propose(root, root / "Containerfile", needs(NODE_NEEDED))
 
     assert patterns(proposal) == ["**/node_modules", "build", "packages/web/build", "**/*.log", "**/.npmrc"]
@@ -178,7 +173,7 @@ packages/web/build
 
 
 def test_java_project(tmp_path: Path) -> None:
-    root = make(tmp_path, JAVA)
+    root = write_tree(tmp_path, JAVA)
     proposal = propose(root, root / "Containerfile", needs(JAVA_NEEDED))
 
     assert proposal.text == f"""{MARKER}
@@ -208,7 +203,7 @@ target
 
 def test_existing_lines_stay_in_order_and_duplicate_or_implied_rules_are_skipped(tmp_path: Path) -> None:
     existing = "# team rules\n.idea\n\ntarget/classes\n**/id_rsa*\n*.tmp\n"
-    root = make(tmp_path, {**JAVA, ".containerignore": existing, "notes.tmp": "x"})
+    root = write_tree(tmp_path, {**JAVA, ".containerignore": existing, "notes.tmp": "x"})
     proposal = propose(root, root / "Containerfile", needs(JAVA_NEEDED))
 
     assert proposal.existing == existing
@@ -229,7 +224,7 @@ target
 
 
 def test_an_implied_rule_is_still_proposed_when_it_excludes_more(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", ".idea/a.xml": "x", "sub/.idea/b.xml": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", ".idea/a.xml": "x", "sub/.idea/b.xml": "x",
                            ".containerignore": ".idea\n"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == ["**/.idea"]
@@ -237,7 +232,7 @@ def test_an_implied_rule_is_still_proposed_when_it_excludes_more(tmp_path: Path)
 
 
 def test_a_users_exception_for_a_path_is_kept(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "keep.log": "x", "drop.log": "x", "sub/a.log": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "keep.log": "x", "drop.log": "x", "sub/a.log": "x",
                            ".containerignore": "*.log\n!keep.log\n"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == ["**/*.log", "!keep.log"]
@@ -249,7 +244,7 @@ def test_a_users_exception_for_a_path_is_kept(tmp_path: Path) -> None:
 
 def test_an_allow_list_that_re_includes_a_directory_does_not_protect_everything_in_it(tmp_path: Path) -> None:
     existing = "*\n!src\n!Containerfile\n"
-    root = make(tmp_path, {"Containerfile": "FROM x\nCOPY src /src\n", "src/a.py": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\nCOPY src /src\n", "src/a.py": "x",
                            "src/__pycache__/a.cpython-311.pyc": "x", ".containerignore": existing})
     proposal = propose(root, root / "Containerfile", needs({"src": COPIES.format(2)}))
     assert patterns(proposal) == ["**/__pycache__"]
@@ -258,7 +253,7 @@ def test_an_allow_list_that_re_includes_a_directory_does_not_protect_everything_
 
 
 def test_a_file_without_final_newline_gets_one_and_the_diff_says_so(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", ".dockerignore": "# mine\n*.tmp"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", ".dockerignore": "# mine\n*.tmp"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert proposal.path == root / ".dockerignore"
     assert proposal.text.startswith("# mine\n*.tmp\n\n" + MARKER + "\n")
@@ -269,7 +264,7 @@ def test_a_file_without_final_newline_gets_one_and_the_diff_says_so(tmp_path: Pa
 
 
 def test_crlf_files_get_crlf_lines(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x"})
     (root / ".containerignore").write_bytes(b"*.tmp\r\n")
     proposal = propose(root, root / "Containerfile", needs({}))
     assert proposal.text == f"*.tmp\r\n\r\n{MARKER}\r\n# log files: local output that grows while you work and " \
@@ -278,7 +273,7 @@ def test_crlf_files_get_crlf_lines(tmp_path: Path) -> None:
 
 
 def test_the_ignore_file_beside_the_containerfile_is_the_one_proposed(tmp_path: Path) -> None:
-    root = make(tmp_path, {"ctx/a.log": "x", "app.Containerfile": "FROM x\n",
+    root = write_tree(tmp_path, {"ctx/a.log": "x", "app.Containerfile": "FROM x\n",
                            "app.Containerfile.containerignore": "*.tmp\n"})
     proposal = propose(root / "ctx", root / "app.Containerfile", needs({}))
     assert proposal.path == root / "app.Containerfile.containerignore"
@@ -287,7 +282,7 @@ def test_the_ignore_file_beside_the_containerfile_is_the_one_proposed(tmp_path: 
 
 
 def test_running_again_after_writing_changes_nothing(tmp_path: Path) -> None:
-    root = make(tmp_path, PYTHON)
+    root = write_tree(tmp_path, PYTHON)
     first = propose(root, root / "Containerfile", needs(PYTHON_NEEDED))
     first.write()
     assert (root / ".containerignore").read_text() == PYTHON_TEXT
@@ -304,7 +299,7 @@ def test_running_again_after_writing_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_the_containerfile_under_a_build_directory_is_not_excluded(tmp_path: Path) -> None:
-    root = make(tmp_path, {"setup.py": "", "build/Containerfile": "FROM x\n", "build/entrypoint.sh": "x",
+    root = write_tree(tmp_path, {"setup.py": "", "build/Containerfile": "FROM x\n", "build/entrypoint.sh": "x",
                            "build/lib/app.py": "x", "app.log": "x"})
     proposal = propose(root, root / "build" / "Containerfile", needs({"build/entrypoint.sh": COPIES.format(3)}))
     # A build/ holding the Containerfile is where the build's own files live, not an output.
@@ -313,7 +308,7 @@ def test_the_containerfile_under_a_build_directory_is_not_excluded(tmp_path: Pat
 
 
 def test_the_containerfile_inside_an_excluded_directory_gets_an_exception(tmp_path: Path) -> None:
-    root = make(tmp_path, {"node_modules/tool/Containerfile": "FROM x\n", "node_modules/tool/index.js": "x"})
+    root = write_tree(tmp_path, {"node_modules/tool/Containerfile": "FROM x\n", "node_modules/tool/index.js": "x"})
     proposal = propose(root, root / "node_modules/tool/Containerfile", needs({}))
     assert patterns(proposal) == ["**/node_modules", "!node_modules/tool/Containerfile"]
     assert proposal.kept == ("kept node_modules/tool/Containerfile: it is the Containerfile",)
@@ -321,7 +316,7 @@ def test_the_containerfile_inside_an_excluded_directory_gets_an_exception(tmp_pa
 
 
 def test_a_rule_that_would_only_exclude_needed_paths_is_left_out(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\nCOPY dist /wheels\n", "setup.py": "",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\nCOPY dist /wheels\n", "setup.py": "",
                            "dist/app.whl": "x", "dist/app.tar.gz": "x"})
     proposal = propose(root, root / "Containerfile", needs({"dist": COPIES.format(2)}))
     assert patterns(proposal) == []
@@ -331,7 +326,7 @@ def test_a_rule_that_would_only_exclude_needed_paths_is_left_out(tmp_path: Path)
 
 
 def test_a_secret_rule_stays_with_an_exception_even_when_its_only_match_is_needed(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\nCOPY .env /app/\n", ".env": "A=1"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\nCOPY .env /app/\n", ".env": "A=1"})
     proposal = propose(root, root / "Containerfile", needs({".env": COPIES.format(2)}))
     assert patterns(proposal) == ["**/.env", "!.env"]
     assert proposal.added[0].matched == ()
@@ -340,7 +335,7 @@ def test_a_secret_rule_stays_with_an_exception_even_when_its_only_match_is_neede
 
 
 def test_a_needed_file_below_an_excluded_directory_is_re_included(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "node_modules/a/index.js": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "node_modules/a/index.js": "x",
                            "node_modules/.bin/tool": "x", "web/node_modules/b/index.js": "x"})
     wanted = {"node_modules/.bin/tool": COPIES.format(5)}
     proposal = propose(root, root / "Containerfile", needs(wanted))
@@ -351,7 +346,7 @@ def test_a_needed_file_below_an_excluded_directory_is_re_included(tmp_path: Path
 
 
 def test_a_needed_directory_inside_an_output_is_re_included_with_what_is_below_it(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\nCOPY build/static /srv\n", "package.json": "{}",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\nCOPY build/static /srv\n", "package.json": "{}",
                            "build/static/app.css": "x", "build/static/app.js": "x", "build/report.html": "x"})
     wanted = {"build/static": COPIES.format(2)}
     proposal = propose(root, root / "Containerfile", needs(wanted))
@@ -361,7 +356,7 @@ def test_a_needed_directory_inside_an_output_is_re_included_with_what_is_below_i
 
 
 def test_a_directory_exception_never_brings_back_what_the_user_excluded(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "pom.xml": "", "target/site/index.html": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "pom.xml": "", "target/site/index.html": "x",
                            "target/site/draft.tmp": "x", "target/classes/A.class": "x",
                            ".containerignore": "**/*.tmp\n"})
     wanted = {"target/site": COPIES.format(4)}
@@ -375,7 +370,7 @@ def test_a_directory_exception_never_brings_back_what_the_user_excluded(tmp_path
 
 def test_needed_paths_the_current_rules_exclude_are_reported_not_changed(tmp_path: Path) -> None:
     existing = "config\n"
-    root = make(tmp_path, {"Containerfile": "FROM x\nCOPY config /etc/app\n", "config/app.toml": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\nCOPY config /etc/app\n", "config/app.toml": "x",
                            ".containerignore": existing})
     proposal = propose(root, root / "Containerfile", needs({"config": COPIES.format(2)}))
     assert proposal.text == existing
@@ -385,7 +380,7 @@ def test_needed_paths_the_current_rules_exclude_are_reported_not_changed(tmp_pat
 
 def test_an_excluded_containerfile_is_left_alone(tmp_path: Path) -> None:
     # Excluding it keeps COPY . from changing with every Containerfile edit; imgctl sends it separately.
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", ".containerignore": "Containerfile\n"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", ".containerignore": "Containerfile\n"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == ["**/*.log"]
     assert proposal.warnings == ()
@@ -397,7 +392,7 @@ def test_an_excluded_containerfile_is_left_alone(tmp_path: Path) -> None:
 
 
 def test_virtualenvs_are_recognised_by_pyvenv_cfg(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "venv/pyvenv.cfg": "", "venv/bin/python": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "venv/pyvenv.cfg": "", "venv/bin/python": "x",
                            "tools/env/pyvenv.cfg": "", "src/venv/__init__.py": "", ".tox/py311/pyvenv.cfg": ""})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == ["**/.tox", "tools/env", "venv"]
@@ -420,7 +415,7 @@ def test_virtualenvs_are_recognised_by_pyvenv_cfg(tmp_path: Path) -> None:
 ])
 def test_build_outputs_need_their_tools_file_beside_them(tmp_path: Path, files: dict[str, str],
                                                           expected: list[str]) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", **files})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", **files})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == expected
 
@@ -429,7 +424,7 @@ def test_every_category_on_one_tree(tmp_path: Path) -> None:
     names = [".hg/store", ".svn/entries", ".nox/x", "a.pyc", ".mypy_cache/x", ".ruff_cache/x", ".vscode/x",
              ".a.swp", ".DS_Store", ".env.local", "cert.pem", "id_ed25519", "tls.key", "auth.json", ".pypirc",
              ".netrc", "home/.docker/config.json"]
-    root = make(tmp_path, {"Containerfile": "FROM x\n", **dict.fromkeys(names, "x")})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", **dict.fromkeys(names, "x")})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == [
         "**/.hg", "**/.svn", "**/.nox", "**/*.pyc", "**/.mypy_cache", "**/.ruff_cache", "**/.vscode", "**/*.swp",
@@ -441,7 +436,7 @@ def test_every_category_on_one_tree(tmp_path: Path) -> None:
 
 
 def test_profile_patterns_count_for_sizes_and_implied_rules(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "a.log": "xx", ".env": "A=1", "src/a.py": "x"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "a.log": "xx", ".env": "A=1", "src/a.py": "x"})
     proposal = propose(root, root / "Containerfile", needs({}), profile_patterns=["*.log", "!.env"],
                        profile_file=tmp_path / "profiles" / "api.toml")
     # *.log already drops the only log; the profile's !.env would override a **/.env rule anyway.
@@ -450,7 +445,7 @@ def test_profile_patterns_count_for_sizes_and_implied_rules(tmp_path: Path) -> N
 
 
 def test_a_bad_profile_pattern_names_the_profile_and_key(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n"})
     with pytest.raises(ConfigError) as caught:
         propose(root, root / "Containerfile", needs({}), profile_patterns=["ok", "a["],
                 profile_file=tmp_path / "api.toml")
@@ -458,7 +453,7 @@ def test_a_bad_profile_pattern_names_the_profile_and_key(tmp_path: Path) -> None
 
 
 def test_nothing_to_propose(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "src/a.py": "x"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "src/a.py": "x"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert proposal.text == "" and not proposal.changed and proposal.diff() == "" and proposal.added == ()
     proposal.write()
@@ -466,7 +461,7 @@ def test_nothing_to_propose(tmp_path: Path) -> None:
 
 
 def test_odd_names_are_escaped_in_rules_and_exceptions(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "svc (v2)/pom.xml": "", "svc (v2)/target/a.class": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "svc (v2)/pom.xml": "", "svc (v2)/target/a.class": "x",
                            "svc (v2)/target/app+1.jar": "x"})
     wanted = {"svc (v2)/target/app+1.jar": COPIES.format(3)}
     proposal = propose(root, root / "Containerfile", needs(wanted))
@@ -479,7 +474,7 @@ def test_odd_names_are_escaped_in_rules_and_exceptions(tmp_path: Path) -> None:
 
 
 def test_write_keeps_mode_and_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", ".containerignore": "*.tmp\n"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", ".containerignore": "*.tmp\n"})
     os.chmod(root / ".containerignore", 0o640)
     proposal = propose(root, root / "Containerfile", needs({}))
     proposal.write()
@@ -499,7 +494,8 @@ def test_write_keeps_mode_and_refuses_a_file_changed_meanwhile(tmp_path: Path) -
 
 def test_write_goes_through_a_symlinked_ignore_file(tmp_path: Path) -> None:
     # The link leads to a file inside the context; one leading out of it is refused (next test).
-    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "ctx/conf/shared.ignore": "*.tmp\n"})
+    root = write_tree(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x",
+                                 "ctx/conf/shared.ignore": "*.tmp\n"})
     (root / "ctx" / ".containerignore").symlink_to(root / "ctx" / "conf" / "shared.ignore")
     proposal = propose(root / "ctx", root / "ctx" / "Containerfile", needs({}))
     proposal.write()
@@ -509,7 +505,7 @@ def test_write_goes_through_a_symlinked_ignore_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", ["../outside.ignore", "../ctx-other/x.ignore", "/tmp/../{root}/missing.ignore"])
 def test_write_refuses_a_symlinked_ignore_file_leading_out_of_the_context(tmp_path: Path, target: str) -> None:
-    root = make(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "outside.ignore": "*.tmp\n",
+    root = write_tree(tmp_path, {"ctx/Containerfile": "FROM x\n", "ctx/a.log": "x", "outside.ignore": "*.tmp\n",
                            "ctx-other/x.ignore": "*.tmp\n"})
     link = root / "ctx" / ".containerignore"
     link.symlink_to(target.format(root=root))
@@ -526,7 +522,7 @@ def test_write_refuses_a_symlinked_ignore_file_leading_out_of_the_context(tmp_pa
 
 
 def test_undecodable_bytes_in_comments_survive(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x"})
     (root / ".containerignore").write_bytes(b"# caf\xe9\n*.tmp\n")
     proposal = propose(root, root / "Containerfile", needs({}))
     proposal.write()
@@ -534,7 +530,7 @@ def test_undecodable_bytes_in_comments_survive(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_directory_does_not_stop_the_proposal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "data/pg/base": "x", "a.log": "x"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "data/pg/base": "x", "a.log": "x"})
     real = os.scandir
 
     def scandir(path: str | Path) -> object:  # as for a database directory owned by a container's user
@@ -557,7 +553,7 @@ def test_a_context_that_is_not_a_directory(tmp_path: Path) -> None:
 
 
 def test_a_needed_path_no_pattern_can_name_keeps_its_rule_out(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", "new\nline.log": "x"})
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "a.log": "x", "new\nline.log": "x"})
     proposal = propose(root, root / "Containerfile", needs({"new\nline.log": COPIES.format(2)}))
     assert patterns(proposal) == []
     assert proposal.kept == ("kept new\nline.log: the Containerfile copies it (line 2); no `**/*.log` rule, as no "
@@ -567,7 +563,7 @@ def test_a_needed_path_no_pattern_can_name_keeps_its_rule_out(tmp_path: Path) ->
 def test_docker_reads_the_proposed_rules_the_same_way(tmp_path: Path) -> None:
     samples = (("py", PYTHON, PYTHON_NEEDED), ("node", NODE, NODE_NEEDED), ("java", JAVA, JAVA_NEEDED))
     for name, files, wanted in samples:
-        root = make(tmp_path / name, files)
+        root = write_tree(tmp_path / name, files)
         text = propose(root, root / "Containerfile", needs(wanted)).text
         buildah = scan(root, IgnoreRules.parse(text))
         moby = scan(root, IgnoreRules.parse(text, dialect="moby"))
@@ -575,7 +571,7 @@ def test_docker_reads_the_proposed_rules_the_same_way(tmp_path: Path) -> None:
 
 
 def test_a_pattern_written_differently_counts_as_the_same(tmp_path: Path) -> None:
-    root = make(tmp_path, {"Containerfile": "FROM x\n", "setup.py": "", "dist/a.whl": "x",
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", "setup.py": "", "dist/a.whl": "x",
                            ".containerignore": "/dist/\n!dist/a.whl\n"})
     proposal = propose(root, root / "Containerfile", needs({}))
     assert patterns(proposal) == []
@@ -583,7 +579,7 @@ def test_a_pattern_written_differently_counts_as_the_same(tmp_path: Path) -> Non
 
 def test_the_dialect_decides_what_the_current_rules_keep_and_what_is_proposed(tmp_path: Path) -> None:
     # "a+b" is a regexp in buildah's matcher (it excludes "aab") and a plain name in moby's (it excludes "a+b").
-    root = make(tmp_path, {"Containerfile": "FROM x\n", ".containerignore": "a+b\n", "a+b": "x" * 100,
+    root = write_tree(tmp_path, {"Containerfile": "FROM x\n", ".containerignore": "a+b\n", "a+b": "x" * 100,
                            "aab": "y" * 10, "app.log": "z"})
     buildah = propose(root, root / "Containerfile", needs({}))
     moby = propose(root, root / "Containerfile", needs({}), dialect="moby")

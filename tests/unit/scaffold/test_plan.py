@@ -11,14 +11,7 @@ from builder.config.profile import load_profile
 from builder.errors import ConfigError
 from builder.scaffold.detect import RUNTIMES
 from builder.scaffold.plan import IGNORE_BASE, check_name, default_name, plan_init, write_plan
-
-
-def app(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from tests.trees import write_tree
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -29,7 +22,7 @@ NODE = {"package.json": "{}", "index.js": "", "node_modules/left-pad/index.js": 
 
 
 def test_writes_the_three_files_and_the_profile_loads(tmp_path: Path) -> None:
-    root = app(tmp_path / "web", NODE)
+    root = write_tree(tmp_path / "web", NODE)
     plan = plan_init(root)
     written = write_plan(plan)
     assert [f.path for f in written] == [root / "Containerfile", root / "profiles" / "web.toml",
@@ -51,7 +44,7 @@ def test_every_runtime_profile_loads(tmp_path: Path, runtime: str) -> None:
 
 
 def test_ignore_file_starts_from_git_and_profiles_and_adds_the_proposal(tmp_path: Path) -> None:
-    root = app(tmp_path / "web", NODE)
+    root = write_tree(tmp_path / "web", NODE)
     plan = plan_init(root)
     text = next(f.text for f in plan.files if f.kind == "ignore file")
     assert text.startswith(IGNORE_BASE + "profiles/\n")
@@ -62,7 +55,7 @@ def test_ignore_file_starts_from_git_and_profiles_and_adds_the_proposal(tmp_path
 
 
 def test_refuses_without_force_and_writes_nothing_at_all(tmp_path: Path) -> None:
-    root = app(tmp_path / "web", {**NODE, ".containerignore": "secrets/\n"})
+    root = write_tree(tmp_path / "web", {**NODE, ".containerignore": "secrets/\n"})
     before = snapshot(root)
     plan = plan_init(root)
     assert [f.kind for f in plan.conflicts] == ["ignore file"]
@@ -74,7 +67,7 @@ def test_refuses_without_force_and_writes_nothing_at_all(tmp_path: Path) -> None
 
 
 def test_force_replaces_and_keeps_the_users_ignore_lines(tmp_path: Path) -> None:
-    root = app(tmp_path / "web", {**NODE, ".containerignore": "secrets/\n", "Containerfile": "FROM scratch\n"})
+    root = write_tree(tmp_path / "web", {**NODE, ".containerignore": "secrets/\n", "Containerfile": "FROM scratch\n"})
     written = write_plan(plan_init(root), force=True)
     assert len(written) == 3
     assert (root / "Containerfile").read_text().startswith("# web: a Node.js 20 application")
@@ -83,7 +76,7 @@ def test_force_replaces_and_keeps_the_users_ignore_lines(tmp_path: Path) -> None
 
 
 def test_running_again_changes_nothing_and_is_no_conflict(tmp_path: Path) -> None:
-    root = app(tmp_path / "web", NODE)
+    root = write_tree(tmp_path / "web", NODE)
     write_plan(plan_init(root))
     before = snapshot(root)
     again = plan_init(root)
@@ -93,7 +86,7 @@ def test_running_again_changes_nothing_and_is_no_conflict(tmp_path: Path) -> Non
 
 
 def test_a_failed_write_undoes_the_ones_before_it(tmp_path: Path) -> None:
-    root = app(tmp_path / "web", {**NODE, "Containerfile": "FROM scratch\n"})
+    root = write_tree(tmp_path / "web", {**NODE, "Containerfile": "FROM scratch\n"})
     # The ignore file is a link into a directory that does not exist: the last write fails.
     (root / ".containerignore").symlink_to(root / "gone" / "ignore")
     before = snapshot(root)
@@ -106,7 +99,7 @@ def test_a_failed_write_undoes_the_ones_before_it(tmp_path: Path) -> None:
 def test_links_out_of_the_project_are_refused_before_anything_is_written(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_text("precious\n")
-    root = app(tmp_path / "web", NODE)
+    root = write_tree(tmp_path / "web", NODE)
     (root / "Containerfile").symlink_to(elsewhere)
     with pytest.raises(ConfigError) as raised:
         plan_init(root)
@@ -124,7 +117,7 @@ def test_links_out_of_the_project_are_refused_before_anything_is_written(tmp_pat
 
 def test_profile_goes_to_the_profiles_dir_found_above_with_paths_from_the_root(tmp_path: Path) -> None:
     (tmp_path / "profiles").mkdir()
-    root = app(tmp_path / "services" / "api", {"go.mod": "module api\n"})
+    root = write_tree(tmp_path / "services" / "api", {"go.mod": "module api\n"})
     plan = plan_init(root)
     assert plan.profiles_dir == tmp_path / "profiles"
     write_plan(plan)
@@ -136,7 +129,7 @@ def test_profile_goes_to_the_profiles_dir_found_above_with_paths_from_the_root(t
 def test_explicit_profiles_dir_wins(tmp_path: Path) -> None:
     elsewhere = tmp_path / "ops" / "profiles"
     elsewhere.mkdir(parents=True)
-    root = app(tmp_path / "api", {"go.mod": ""})
+    root = write_tree(tmp_path / "api", {"go.mod": ""})
     assert plan_init(root, profiles_dir=elsewhere).profiles_dir == elsewhere
     assert plan_init(root, env={"IMGCTL_PROFILES_DIR": str(elsewhere)}).profiles_dir == elsewhere
     with pytest.raises(ConfigError):
@@ -144,7 +137,7 @@ def test_explicit_profiles_dir_wins(tmp_path: Path) -> None:
 
 
 def test_a_directory_where_a_file_goes_is_an_error_before_anything_is_written(tmp_path: Path) -> None:
-    root = app(tmp_path / "api", {"go.mod": ""})
+    root = write_tree(tmp_path / "api", {"go.mod": ""})
     (root / "Containerfile").mkdir()
     with pytest.raises(ConfigError):
         plan_init(root)

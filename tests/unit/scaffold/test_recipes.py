@@ -9,13 +9,7 @@ import pytest
 
 from builder.scaffold.detect import RUNTIMES, detect
 from builder.scaffold.recipes import UBI_MICRO, UBI_MINIMAL, recipe
-
-
-def app(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (root / name).write_text(text)
-    return root
+from tests.trees import write_tree
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -38,12 +32,12 @@ def test_minimal_picks_ubi_micro_for_go_and_says_when_nothing_is_smaller(tmp_pat
 
 
 def test_node_lock_file_decides_between_ci_and_install(tmp_path: Path) -> None:
-    locked = app(tmp_path / "a", {"package.json": "{}", "package-lock.json": "{}", "index.js": ""})
+    locked = write_tree(tmp_path / "a", {"package.json": "{}", "package-lock.json": "{}", "index.js": ""})
     made = recipe(detect(locked), locked)
     assert made.build[0] == "COPY package.json package-lock.json ./"
     assert made.build[1].startswith("RUN npm ci")
     # buildah fails a COPY of a file that is not there, so without a lock file it is not named at all.
-    loose = app(tmp_path / "b", {"package.json": "{}", "index.js": ""})
+    loose = write_tree(tmp_path / "b", {"package.json": "{}", "index.js": ""})
     made = recipe(detect(loose), loose)
     assert made.build[0] == "COPY package.json ./"
     assert made.build[1].startswith("RUN npm install")
@@ -51,51 +45,51 @@ def test_node_lock_file_decides_between_ci_and_install(tmp_path: Path) -> None:
 
 
 def test_node_entry_point_comes_from_package_json_main(tmp_path: Path) -> None:
-    root = app(tmp_path, {"package.json": '{"main": "dist/server.js"}'})
+    root = write_tree(tmp_path, {"package.json": '{"main": "dist/server.js"}'})
     made = recipe(detect(root), root)
     assert made.cmd == ("node", "--require", "/opt/app-root/sigterm.cjs", "dist/server.js")
     assert made.notes == ("no dist/server.js: edit the CMD to start your application",)
 
 
 def test_node_entry_point_comes_from_a_plain_node_start_script(tmp_path: Path) -> None:
-    root = app(tmp_path / "a", {"package.json": '{"main": "lib.js", "scripts": {"start": "node server.js"}}',
+    root = write_tree(tmp_path / "a", {"package.json": '{"main": "lib.js", "scripts": {"start": "node server.js"}}',
                                 "server.js": ""})
     made = recipe(detect(root), root)
     assert made.cmd[-1] == "server.js" and made.notes == ()
     # A start script that is more than `node FILE` is not guessed at: "main" stands.
-    other = app(tmp_path / "b", {"package.json": '{"main": "lib.js", "scripts": {"start": "nodemon app.js"}}',
+    other = write_tree(tmp_path / "b", {"package.json": '{"main": "lib.js", "scripts": {"start": "nodemon app.js"}}',
                                  "lib.js": ""})
     assert recipe(detect(other), other).cmd[-1] == "lib.js"
 
 
 def test_broken_package_json_falls_back_to_npm_default(tmp_path: Path) -> None:
-    root = app(tmp_path, {"package.json": "{not json", "index.js": ""})
+    root = write_tree(tmp_path, {"package.json": "{not json", "index.js": ""})
     assert recipe(detect(root), root).cmd[-1] == "index.js"
 
 
 def test_python_requirements_or_the_project_itself(tmp_path: Path) -> None:
-    reqs = app(tmp_path / "a", {"requirements.txt": "", "pyproject.toml": "", "main.py": ""})
+    reqs = write_tree(tmp_path / "a", {"requirements.txt": "", "pyproject.toml": "", "main.py": ""})
     made = recipe(detect(reqs), reqs)
     assert made.build[0] == "COPY requirements.txt ./" and "-r requirements.txt" in made.build[1]
     assert made.cmd == ("python", "main.py") and made.stop_signal == "SIGINT"
-    project = app(tmp_path / "b", {"pyproject.toml": ""})
+    project = write_tree(tmp_path / "b", {"pyproject.toml": ""})
     made = recipe(detect(project), project)
     assert made.build[0] == "COPY . ." and made.build[1].endswith("pip install --no-cache-dir .")
     assert "no app.py" in made.notes[0]
 
 
 def test_java_gradle_without_wrapper_is_told(tmp_path: Path) -> None:
-    root = app(tmp_path, {"build.gradle": ""})
+    root = write_tree(tmp_path, {"build.gradle": ""})
     made = recipe(detect(root), root)
     assert "./gradlew --no-daemon build -x test" in made.build[1] and "build/libs" in made.build[1]
     assert any("gradlew" in note for note in made.notes)
     assert made.builder_user == 185
-    maven = app(tmp_path / "m", {"pom.xml": ""})
+    maven = write_tree(tmp_path / "m", {"pom.xml": ""})
     assert "mvn -B -DskipTests package" in recipe(detect(maven), maven).build[1]
 
 
 def test_dotnet_publishes_the_first_project_and_runs_its_dll(tmp_path: Path) -> None:
-    root = app(tmp_path, {"Web.csproj": "", "Api.csproj": ""})
+    root = write_tree(tmp_path, {"Web.csproj": "", "Api.csproj": ""})
     made = recipe(detect(root), root)
     assert made.cmd == ("dotnet", "/opt/app-root/app/Api.dll")
     assert made.build[0] == "COPY Api.csproj ./"
@@ -103,8 +97,8 @@ def test_dotnet_publishes_the_first_project_and_runs_its_dll(tmp_path: Path) -> 
 
 
 def test_ruby_copies_the_lock_only_when_there_is_one(tmp_path: Path) -> None:
-    assert recipe(detect(app(tmp_path / "a", {"Gemfile": ""})), tmp_path / "a").build[0] == "COPY Gemfile ./"
-    root = app(tmp_path / "b", {"Gemfile": "", "Gemfile.lock": "", "config.ru": ""})
+    assert recipe(detect(write_tree(tmp_path / "a", {"Gemfile": ""})), tmp_path / "a").build[0] == "COPY Gemfile ./"
+    root = write_tree(tmp_path / "b", {"Gemfile": "", "Gemfile.lock": "", "config.ru": ""})
     made = recipe(detect(root), root)
     assert made.build[0] == "COPY Gemfile Gemfile.lock ./" and made.notes == ()
 
