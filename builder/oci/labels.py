@@ -24,11 +24,12 @@ DIGEST_LABEL = "io.imgctl.inputs.digest"
 COMPONENTS_LABEL = "io.imgctl.inputs.components"
 
 # The labels OpenShift's console and generators read (openshift-docs images-create-metadata.adoc), checked by
-# `imgctl verify` (OS203) on the built image.
+# `imgctl lint` (OS115) in the Containerfile and by `imgctl verify` (OS203) on the built image.
 OPENSHIFT_LABELS = ("io.k8s.description", "io.k8s.display-name", "io.openshift.tags")
-# Labels whose values are Kubernetes resource quantities (apimachinery resource.Quantity).
+# Labels whose values are Kubernetes resource quantities (apimachinery resource.Quantity): a signed decimal
+# number with an optional binary, decimal or exponent suffix; ASCII digits only, as Kubernetes parses them.
 QUANTITY_LABELS = ("io.openshift.min-memory", "io.openshift.min-cpu")
-KUBERNETES_QUANTITY = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?")
+KUBERNETES_QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?")
 
 # Labels that differ on every build of the same content; neither inputs nor compared on an up-to-date image.
 TIME_VARYING_LABELS = frozenset({CREATED})

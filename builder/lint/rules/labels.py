@@ -15,6 +15,7 @@ from builder.findings.model import Finding
 from builder.lint.rules.model import Rule
 from builder.lint.rules.view import FinalImage
 from builder.lint.subject import Subject
+from builder.oci.labels import KUBERNETES_QUANTITY, OPENSHIFT_LABELS, QUANTITY_LABELS
 
 MISSING = Rule(
     "OS115", "info", "A label OpenShift's console shows is missing",
@@ -36,10 +37,7 @@ CERTIFICATION = Rule(
 )
 RULES = (MISSING, MALFORMED, CERTIFICATION)
 
-OPENSHIFT_LABELS = ("io.k8s.display-name", "io.k8s.description", "io.openshift.tags")
 CERTIFICATION_LABELS = ("name", "vendor", "version", "release", "summary", "description", "maintainer")
-# resource.Quantity: a signed decimal number with an optional binary, decimal or exponent suffix.
-_QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?")
 _TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _SERVICE = re.compile(r"([0-9]+)(?:/(tcp|udp|sctp))?:([A-Za-z0-9][A-Za-z0-9._-]*)")
 _SCRIPTS_URL = re.compile(r"(?:image|file|https?)://\S+")
@@ -107,8 +105,8 @@ def _exposed(image: FinalImage) -> set[int] | None:
 
 
 def _problem(name: str, value: str, exposed: set[int] | None) -> str | None:
-    if name in ("io.openshift.min-memory", "io.openshift.min-cpu"):
-        return None if _QUANTITY.fullmatch(value) else "not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
+    if name in QUANTITY_LABELS:
+        return None if KUBERNETES_QUANTITY.fullmatch(value) else "not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
     if name in ("io.openshift.tags", "io.openshift.wants"):
         bad = [tag for tag in value.split(",") if not _TAG.fullmatch(tag.strip())]
         return f"{', '.join(repr(tag) for tag in bad)} is not a tag: write word,word" if bad else None
