@@ -112,7 +112,7 @@ def _image_target(name: str, kind: str | None, user: str | None, grace: int | No
 
 
 def _profile_target(engine: Engine, profile: Profile) -> Target:
-    from builder.push.execute import local_image
+    from builder.build.check import local_image
     from builder.verify.execute import profile_target
 
     return profile_target(profile, local_image(engine, profile))

@@ -24,9 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from builder.build.check import local_image
 from builder.config.profile import Profile
 from builder.engine.protocol import Engine
-from builder.errors import AuthError, ImgctlError, Interrupted, RegistryError, VerifyError
+from builder.errors import AuthError, ImgctlError, Interrupted, RegistryError
 from builder.filewrite import output_file
 from builder.push.classify import classify, short
 from builder.push.destinations import Destination
@@ -90,38 +91,6 @@ class PushOptions:
 
 
 EventSink = Callable[[PushEvent], None]
-
-
-def local_image(engine: Engine, profile: Profile) -> str:
-    """The id of the image `imgctl build` made for `profile`: every one of its tags must name it.
-
-    A missing or inconsistent image is the state of the machine, not bad input: exit 7 (the image lacks a
-    tag the profile asks for), with the command that makes it.
-    """
-    image_ids = {}
-    for ref in profile.refs:
-        image = engine.inspect_image(ref)
-        if image is None:
-            time_varying = any(p in str(profile.setting("tags")) for p in ("{date}", "{timestamp}"))
-            raise VerifyError(
-                f"{ref} does not exist locally",
-                hint=(
-                    f"run `imgctl build {profile.name}` first"
-                    + (
-                        "; tags with {date} or {timestamp} change between runs: use `imgctl build --push`"
-                        if time_varying
-                        else ""
-                    )
-                ),
-            )
-        image_ids[ref] = image.id
-    if len(set(image_ids.values())) > 1:
-        detail = ", ".join(f"{ref} is {image_id[:12]}" for ref, image_id in image_ids.items())
-        raise VerifyError(
-            f"the tags of profile {profile.name} name different images ({detail})",
-            hint=f"run `imgctl build {profile.name}` to tag one image with all of them",
-        )
-    return next(iter(image_ids.values()))
 
 
 def push_image(

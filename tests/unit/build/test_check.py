@@ -1,4 +1,4 @@
-"""builder.build.check: an image is compared with its plan's labels and names."""
+"""builder.build.check: an image is compared with its plan's labels and names; a profile's built image found."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from builder.build.check import verify
+from builder.build.check import local_image, verify
+from builder.engine.protocol import ImageRecord
 from builder.errors import VerifyError
 from builder.oci.labels import TIME_VARYING_LABELS
+from tests.fakes import FakeEngine
 from tests.unit.build.test_execute import make_plan
+from tests.unit.push.test_execute import profile
 
 NOW = datetime(2026, 11, 24, 12, 30, 5, tzinfo=timezone.utc)
 
@@ -39,3 +42,28 @@ def test_ignored_labels_are_not_compared(tmp_path: Path) -> None:
     verify(plan, labels, plan.refs, ignore=TIME_VARYING_LABELS)
     with pytest.raises(VerifyError):
         verify(plan, labels, plan.refs)
+
+
+def test_the_local_image_is_the_one_every_tag_names(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    engine.add(ImageRecord(id="a" * 64, repo_tags=("localhost/team/app:1", "localhost/team/app:latest")))
+    assert local_image(engine, profile(tmp_path)) == "a" * 64
+
+
+def test_a_missing_local_image_is_a_state_with_exit_7_and_says_build_first(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    engine.add(ImageRecord(id="a" * 64, repo_tags=("localhost/team/app:1",)))
+    with pytest.raises(VerifyError) as caught:
+        local_image(engine, profile(tmp_path))
+    assert caught.value.exit_code == 7
+    assert str(caught.value) == "localhost/team/app:latest does not exist locally"
+    assert caught.value.hint == "run `imgctl build app` first"
+
+
+def test_tags_naming_different_images_are_exit_7(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    engine.add(ImageRecord(id="a" * 64, repo_tags=("localhost/team/app:1",)))
+    engine.add(ImageRecord(id="b" * 64, repo_tags=("localhost/team/app:latest",)))
+    with pytest.raises(VerifyError) as caught:
+        local_image(engine, profile(tmp_path))
+    assert "name different images" in str(caught.value) and caught.value.exit_code == 7

@@ -70,7 +70,7 @@ from pathlib import Path  # noqa: E402
 from builder.config.profile import load_profile  # noqa: E402
 from builder.engine.protocol import ImageRecord  # noqa: E402
 from builder.errors import VerifyError  # noqa: E402
-from builder.push.execute import PushOptions, _push_tag, local_image, save_image  # noqa: E402
+from builder.push.execute import PushOptions, _push_tag, save_image  # noqa: E402
 from builder.registry.credentials import Credential, Lookup  # noqa: E402
 from tests.fakes import FakeEngine  # noqa: E402
 
@@ -134,31 +134,6 @@ def profile(tmp_path: Path, tags: str = '["1", "latest"]'):
     (tmp_path / "Containerfile").write_text("FROM scratch\n")
     (tmp_path / "profiles" / "app.toml").write_text(f'image = "team/app"\ntags = {tags}\n')
     return load_profile(tmp_path / "profiles", "app", env={}, now=NOW)
-
-
-def test_the_local_image_is_the_one_every_tag_names(tmp_path: Path) -> None:
-    engine = FakeEngine()
-    engine.add(ImageRecord(id="a" * 64, repo_tags=("localhost/team/app:1", "localhost/team/app:latest")))
-    assert local_image(engine, profile(tmp_path)) == "a" * 64
-
-
-def test_a_missing_local_image_is_a_state_with_exit_7_and_says_build_first(tmp_path: Path) -> None:
-    engine = FakeEngine()
-    engine.add(ImageRecord(id="a" * 64, repo_tags=("localhost/team/app:1",)))
-    with pytest.raises(VerifyError) as caught:
-        local_image(engine, profile(tmp_path))
-    assert caught.value.exit_code == 7
-    assert str(caught.value) == "localhost/team/app:latest does not exist locally"
-    assert caught.value.hint == "run `imgctl build app` first"
-
-
-def test_tags_naming_different_images_are_exit_7(tmp_path: Path) -> None:
-    engine = FakeEngine()
-    engine.add(ImageRecord(id="a" * 64, repo_tags=("localhost/team/app:1",)))
-    engine.add(ImageRecord(id="b" * 64, repo_tags=("localhost/team/app:latest",)))
-    with pytest.raises(VerifyError) as caught:
-        local_image(engine, profile(tmp_path))
-    assert "name different images" in str(caught.value) and caught.value.exit_code == 7
 
 
 def saving_engine() -> FakeEngine:
