@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from builder.build import prepare
     from builder.build.execute import BuildEvent, BuildResult
     from builder.build.plan import BuildPlan
-    from builder.cli.options import GlobalOptions
     from builder.config.profile import Profile
     from builder.config.project import Project
     from builder.engine.protocol import Engine
@@ -187,11 +186,9 @@ def _build(where: Project, options: GlobalOptions, profiles: list[Profile], lint
         if push:
             document["pushed"] = [p.to_dict() for p in pushed]
         if verify:
-            import json
+            from builder.findings.formats import json_document
 
-            from builder.findings.formats import to_json
-
-            document["verify"] = json.loads(to_json(verified))
+            document["verify"] = json_document(verified)
         print_json(document)
     elif quiet:
         for result in results:

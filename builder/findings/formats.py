@@ -42,25 +42,27 @@ def render(reports: Sequence[Report], fmt: str, rules: Mapping[str, RuleText] | 
     raise ValueError(f"no document format {fmt!r}")
 
 
-def to_json(reports: Sequence[Report]) -> str:
+def json_document(reports: Sequence[Report]) -> object:
     """lint: a list of findings with hadolint's keys (plus hint and source), so hadolint's consumers read it.
     verify: a list of reports, each with its image, verdict, checks, skipped checks and findings."""
     if all(report.tool == "lint" for report in reports):
-        document: object = [finding.to_json() for report in reports for finding in report.findings]
-    else:
-        document = [
-            {
-                "subject": report.subject,
-                "tool": report.tool,
-                "passed": report.exit_code == 0,
-                "findings": [finding.to_json() for finding in report.findings],
-                "checks": [{"code": c.code, "title": c.title, "detail": c.detail} for c in report.checks],
-                "skipped": [{"code": s.code, "reason": s.reason} for s in report.skipped],
-                "notes": list(report.notes),
-            }
-            for report in reports
-        ]
-    return json.dumps(document, indent=2) + "\n"
+        return [finding.to_json() for report in reports for finding in report.findings]
+    return [
+        {
+            "subject": report.subject,
+            "tool": report.tool,
+            "passed": report.exit_code == 0,
+            "findings": [finding.to_json() for finding in report.findings],
+            "checks": [{"code": c.code, "title": c.title, "detail": c.detail} for c in report.checks],
+            "skipped": [{"code": s.code, "reason": s.reason} for s in report.skipped],
+            "notes": list(report.notes),
+        }
+        for report in reports
+    ]
+
+
+def to_json(reports: Sequence[Report]) -> str:
+    return json.dumps(json_document(reports), indent=2) + "\n"
 
 
 _SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note", "style": "note"}
